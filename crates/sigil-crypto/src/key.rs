@@ -1,0 +1,481 @@
+use ring::signature as rs;
+use signature::hazmat::PrehashVerifier as _;
+
+use crate::der::{self, tag};
+use crate::{Error, HashAlgorithm};
+
+// DER contents of the OIDs a SubjectPublicKeyInfo can carry.
+const OID_EC_PUBLIC_KEY: &[u8] = &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01];
+const OID_P256: &[u8] = &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07];
+const OID_P384: &[u8] = &[0x2b, 0x81, 0x04, 0x00, 0x22];
+const OID_P521: &[u8] = &[0x2b, 0x81, 0x04, 0x00, 0x23];
+const OID_ED25519: &[u8] = &[0x2b, 0x65, 0x70];
+const OID_RSA: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01];
+const OID_RSA_PSS: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0a];
+
+/// The family and size of a public key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum KeyAlgorithm {
+    EcdsaP256,
+    EcdsaP384,
+    EcdsaP521,
+    Ed25519,
+    Rsa { bits: usize },
+}
+
+/// How a signature was made: key family plus hash (and padding for RSA).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SignatureScheme {
+    EcdsaSha256,
+    EcdsaSha384,
+    EcdsaSha512,
+    Ed25519,
+    RsaPkcs1Sha256,
+    RsaPkcs1Sha384,
+    RsaPkcs1Sha512,
+    RsaPssSha256,
+    RsaPssSha384,
+    RsaPssSha512,
+}
+
+impl SignatureScheme {
+    /// Maps an X.509/CMS `AlgorithmIdentifier` OID (dotted form) to a scheme.
+    pub fn from_signature_oid(oid: &str) -> Result<Self, Error> {
+        Ok(match oid {
+            "1.2.840.10045.4.3.2" => Self::EcdsaSha256,
+            "1.2.840.10045.4.3.3" => Self::EcdsaSha384,
+            "1.2.840.10045.4.3.4" => Self::EcdsaSha512,
+            "1.3.101.112" => Self::Ed25519,
+            "1.2.840.113549.1.1.11" => Self::RsaPkcs1Sha256,
+            "1.2.840.113549.1.1.12" => Self::RsaPkcs1Sha384,
+            "1.2.840.113549.1.1.13" => Self::RsaPkcs1Sha512,
+            other => return Err(Error::UnsupportedAlgorithm(format!("signature algorithm {other}"))),
+        })
+    }
+
+    /// The hash the scheme applies to the message (Ed25519 has none exposed).
+    pub fn hash(self) -> Option<HashAlgorithm> {
+        match self {
+            Self::EcdsaSha256 | Self::RsaPkcs1Sha256 | Self::RsaPssSha256 => Some(HashAlgorithm::Sha2_256),
+            Self::EcdsaSha384 | Self::RsaPkcs1Sha384 | Self::RsaPssSha384 => Some(HashAlgorithm::Sha2_384),
+            Self::EcdsaSha512 | Self::RsaPkcs1Sha512 | Self::RsaPssSha512 => Some(HashAlgorithm::Sha2_512),
+            Self::Ed25519 => None,
+        }
+    }
+}
+
+/// Sigstore's `PublicKeyDetails` registry (protobuf-specs `sigstore_common.proto`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum PublicKeyDetails {
+    PkixEcdsaP256Sha256,
+    PkixEcdsaP384Sha384,
+    PkixEcdsaP521Sha512,
+    PkixEd25519,
+    PkixEd25519Ph,
+    PkixRsaPkcs1v15_2048Sha256,
+    PkixRsaPkcs1v15_3072Sha256,
+    PkixRsaPkcs1v15_4096Sha256,
+    PkixRsaPss2048Sha256,
+    PkixRsaPss3072Sha256,
+    PkixRsaPss4096Sha256,
+    MlDsa65,
+    MlDsa87,
+    MlDsa44,
+}
+
+impl PublicKeyDetails {
+    const NAMES: [(Self, &'static str); 14] = [
+        (Self::PkixEcdsaP256Sha256, "PKIX_ECDSA_P256_SHA_256"),
+        (Self::PkixEcdsaP384Sha384, "PKIX_ECDSA_P384_SHA_384"),
+        (Self::PkixEcdsaP521Sha512, "PKIX_ECDSA_P521_SHA_512"),
+        (Self::PkixEd25519, "PKIX_ED25519"),
+        (Self::PkixEd25519Ph, "PKIX_ED25519_PH"),
+        (Self::PkixRsaPkcs1v15_2048Sha256, "PKIX_RSA_PKCS1V15_2048_SHA256"),
+        (Self::PkixRsaPkcs1v15_3072Sha256, "PKIX_RSA_PKCS1V15_3072_SHA256"),
+        (Self::PkixRsaPkcs1v15_4096Sha256, "PKIX_RSA_PKCS1V15_4096_SHA256"),
+        (Self::PkixRsaPss2048Sha256, "PKIX_RSA_PSS_2048_SHA256"),
+        (Self::PkixRsaPss3072Sha256, "PKIX_RSA_PSS_3072_SHA256"),
+        (Self::PkixRsaPss4096Sha256, "PKIX_RSA_PSS_4096_SHA256"),
+        (Self::MlDsa65, "ML_DSA_65"),
+        (Self::MlDsa87, "ML_DSA_87"),
+        (Self::MlDsa44, "ML_DSA_44"),
+    ];
+
+    /// Parses the protobuf enum name.
+    pub fn from_proto_name(name: &str) -> Result<Self, Error> {
+        Self::NAMES
+            .iter()
+            .find(|(_, n)| *n == name)
+            .map(|(d, _)| *d)
+            .ok_or_else(|| Error::UnsupportedAlgorithm(format!("key details {name:?}")))
+    }
+
+    /// The protobuf enum name.
+    pub fn proto_name(self) -> &'static str {
+        Self::NAMES
+            .iter()
+            .find(|(d, _)| *d == self)
+            .map(|(_, n)| *n)
+            .unwrap_or("")
+    }
+
+    /// The hash used when signing an artifact digest with such a key.
+    pub fn hash(self) -> Option<HashAlgorithm> {
+        match self {
+            Self::PkixEcdsaP384Sha384 => Some(HashAlgorithm::Sha2_384),
+            Self::PkixEcdsaP521Sha512 | Self::PkixEd25519Ph => Some(HashAlgorithm::Sha2_512),
+            Self::PkixEd25519 | Self::MlDsa65 | Self::MlDsa87 | Self::MlDsa44 => None,
+            _ => Some(HashAlgorithm::Sha2_256),
+        }
+    }
+
+    /// The signature scheme for messages under this key type.
+    pub fn scheme(self) -> Result<SignatureScheme, Error> {
+        Ok(match self {
+            Self::PkixEcdsaP256Sha256 => SignatureScheme::EcdsaSha256,
+            Self::PkixEcdsaP384Sha384 => SignatureScheme::EcdsaSha384,
+            Self::PkixEcdsaP521Sha512 => SignatureScheme::EcdsaSha512,
+            Self::PkixEd25519 => SignatureScheme::Ed25519,
+            Self::PkixRsaPkcs1v15_2048Sha256 | Self::PkixRsaPkcs1v15_3072Sha256 | Self::PkixRsaPkcs1v15_4096Sha256 => {
+                SignatureScheme::RsaPkcs1Sha256
+            }
+            Self::PkixRsaPss2048Sha256 | Self::PkixRsaPss3072Sha256 | Self::PkixRsaPss4096Sha256 => {
+                SignatureScheme::RsaPssSha256
+            }
+            other => return Err(Error::UnsupportedAlgorithm(other.proto_name().to_string())),
+        })
+    }
+
+    /// Whether a key of `alg` may be used under these details.
+    pub fn matches(self, alg: KeyAlgorithm) -> bool {
+        match self {
+            Self::PkixEcdsaP256Sha256 => alg == KeyAlgorithm::EcdsaP256,
+            Self::PkixEcdsaP384Sha384 => alg == KeyAlgorithm::EcdsaP384,
+            Self::PkixEcdsaP521Sha512 => alg == KeyAlgorithm::EcdsaP521,
+            Self::PkixEd25519 | Self::PkixEd25519Ph => alg == KeyAlgorithm::Ed25519,
+            Self::PkixRsaPkcs1v15_2048Sha256 | Self::PkixRsaPss2048Sha256 => alg == KeyAlgorithm::Rsa { bits: 2048 },
+            Self::PkixRsaPkcs1v15_3072Sha256 | Self::PkixRsaPss3072Sha256 => alg == KeyAlgorithm::Rsa { bits: 3072 },
+            Self::PkixRsaPkcs1v15_4096Sha256 | Self::PkixRsaPss4096Sha256 => alg == KeyAlgorithm::Rsa { bits: 4096 },
+            Self::MlDsa65 | Self::MlDsa87 | Self::MlDsa44 => false,
+        }
+    }
+
+    /// The usual details for a key (ECDSA curve hash, PKCS#1 v1.5 for RSA).
+    pub fn default_for(alg: KeyAlgorithm) -> Result<Self, Error> {
+        Ok(match alg {
+            KeyAlgorithm::EcdsaP256 => Self::PkixEcdsaP256Sha256,
+            KeyAlgorithm::EcdsaP384 => Self::PkixEcdsaP384Sha384,
+            KeyAlgorithm::EcdsaP521 => Self::PkixEcdsaP521Sha512,
+            KeyAlgorithm::Ed25519 => Self::PkixEd25519,
+            KeyAlgorithm::Rsa { bits: 2048 } => Self::PkixRsaPkcs1v15_2048Sha256,
+            KeyAlgorithm::Rsa { bits: 3072 } => Self::PkixRsaPkcs1v15_3072Sha256,
+            KeyAlgorithm::Rsa { bits: 4096 } => Self::PkixRsaPkcs1v15_4096Sha256,
+            KeyAlgorithm::Rsa { bits } => return Err(Error::UnsupportedAlgorithm(format!("RSA-{bits}"))),
+        })
+    }
+}
+
+/// A parsed public key that can verify signatures.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifyingKey {
+    alg: KeyAlgorithm,
+    spki: Vec<u8>,
+    /// EC point (SEC1, uncompressed), raw Ed25519 key, or RSAPublicKey DER.
+    key: Vec<u8>,
+}
+
+impl VerifyingKey {
+    /// Parses a DER SubjectPublicKeyInfo.
+    pub fn from_spki_der(spki: &[u8]) -> Result<Self, Error> {
+        let outer = der::parse_single(spki)?;
+        if outer.tag != tag::SEQUENCE {
+            return Err(Error::InvalidKey("SubjectPublicKeyInfo is not a SEQUENCE"));
+        }
+        let mut r = outer.reader();
+        let alg_id = r.expect(tag::SEQUENCE)?;
+        let bits = r.expect(tag::BIT_STRING)?;
+        r.finish()?;
+        let mut a = alg_id.reader();
+        let oid = a.expect(tag::OID)?;
+        let params = if a.is_empty() { None } else { Some(a.read()?) };
+        a.finish()?;
+        let key = match bits.value.split_first() {
+            Some((0, key)) => key,
+            _ => return Err(Error::InvalidKey("public key BIT STRING has unused bits")),
+        };
+        let alg = match oid.value {
+            OID_EC_PUBLIC_KEY => {
+                let curve = params
+                    .filter(|p| p.tag == tag::OID)
+                    .ok_or(Error::InvalidKey("EC key without named curve"))?;
+                let (alg, len) = match curve.value {
+                    OID_P256 => (KeyAlgorithm::EcdsaP256, 65),
+                    OID_P384 => (KeyAlgorithm::EcdsaP384, 97),
+                    OID_P521 => (KeyAlgorithm::EcdsaP521, 133),
+                    _ => return Err(Error::UnsupportedAlgorithm("elliptic curve".into())),
+                };
+                if key.len() != len || key.first() != Some(&0x04) {
+                    return Err(Error::InvalidKey(
+                        "EC point is not an uncompressed point of the curve's size",
+                    ));
+                }
+                alg
+            }
+            OID_ED25519 => {
+                if params.is_some() || key.len() != 32 {
+                    return Err(Error::InvalidKey("Ed25519 key must be 32 bytes without parameters"));
+                }
+                KeyAlgorithm::Ed25519
+            }
+            OID_RSA | OID_RSA_PSS => KeyAlgorithm::Rsa {
+                bits: rsa_modulus_bits(key)?,
+            },
+            _ => return Err(Error::UnsupportedAlgorithm("public key algorithm".into())),
+        };
+        let vk = Self {
+            alg,
+            spki: spki.to_vec(),
+            key: key.to_vec(),
+        };
+        vk.check_point()?;
+        Ok(vk)
+    }
+
+    /// Parses a PEM `PUBLIC KEY`.
+    pub fn from_pem(text: &str) -> Result<Self, Error> {
+        Self::from_spki_der(&crate::pem_decode_one(text, "PUBLIC KEY")?)
+    }
+
+    /// Rejects EC points not on the curve up front, so later failures mean "bad signature".
+    fn check_point(&self) -> Result<(), Error> {
+        let ok = match self.alg {
+            KeyAlgorithm::EcdsaP256 => p256::ecdsa::VerifyingKey::from_sec1_bytes(&self.key).is_ok(),
+            KeyAlgorithm::EcdsaP384 => p384::ecdsa::VerifyingKey::from_sec1_bytes(&self.key).is_ok(),
+            _ => true,
+        };
+        if ok {
+            Ok(())
+        } else {
+            Err(Error::InvalidKey("EC point is not on the curve"))
+        }
+    }
+
+    pub fn algorithm(&self) -> KeyAlgorithm {
+        self.alg
+    }
+
+    /// The DER SubjectPublicKeyInfo.
+    pub fn spki_der(&self) -> &[u8] {
+        &self.spki
+    }
+
+    /// The key bytes inside the SPKI BIT STRING.
+    pub fn raw_key(&self) -> &[u8] {
+        &self.key
+    }
+
+    /// SHA-256 of the DER SPKI: the RFC 6962 log ID and Rekor v1 key ID.
+    pub fn sha256_key_id(&self) -> [u8; 32] {
+        crate::sha256(&self.spki)
+    }
+
+    /// The scheme a signature over a message uses by default for this key.
+    pub fn default_scheme(&self) -> Result<SignatureScheme, Error> {
+        PublicKeyDetails::default_for(self.alg)?.scheme()
+    }
+
+    /// Verifies `sig` over `msg`.
+    pub fn verify(&self, scheme: SignatureScheme, msg: &[u8], sig: &[u8]) -> Result<(), Error> {
+        use SignatureScheme as S;
+        let ring_alg: &dyn rs::VerificationAlgorithm = match (self.alg, scheme) {
+            (KeyAlgorithm::EcdsaP256, S::EcdsaSha256) => &rs::ECDSA_P256_SHA256_ASN1,
+            (KeyAlgorithm::EcdsaP256, S::EcdsaSha384) => &rs::ECDSA_P256_SHA384_ASN1,
+            (KeyAlgorithm::EcdsaP384, S::EcdsaSha256) => &rs::ECDSA_P384_SHA256_ASN1,
+            (KeyAlgorithm::EcdsaP384, S::EcdsaSha384) => &rs::ECDSA_P384_SHA384_ASN1,
+            (KeyAlgorithm::EcdsaP256 | KeyAlgorithm::EcdsaP384, S::EcdsaSha512) => {
+                let digest = crate::HashAlgorithm::Sha2_512.digest(msg);
+                return self.verify_prehashed(HashAlgorithm::Sha2_512, &digest, sig);
+            }
+            (KeyAlgorithm::Ed25519, S::Ed25519) => &rs::ED25519,
+            (KeyAlgorithm::Rsa { .. }, S::RsaPkcs1Sha256) => &rs::RSA_PKCS1_2048_8192_SHA256,
+            (KeyAlgorithm::Rsa { .. }, S::RsaPkcs1Sha384) => &rs::RSA_PKCS1_2048_8192_SHA384,
+            (KeyAlgorithm::Rsa { .. }, S::RsaPkcs1Sha512) => &rs::RSA_PKCS1_2048_8192_SHA512,
+            (KeyAlgorithm::Rsa { .. }, S::RsaPssSha256) => &rs::RSA_PSS_2048_8192_SHA256,
+            (KeyAlgorithm::Rsa { .. }, S::RsaPssSha384) => &rs::RSA_PSS_2048_8192_SHA384,
+            (KeyAlgorithm::Rsa { .. }, S::RsaPssSha512) => &rs::RSA_PSS_2048_8192_SHA512,
+            (KeyAlgorithm::EcdsaP521, _) => return Err(Error::UnsupportedAlgorithm("ECDSA P-521".into())),
+            _ => return Err(Error::KeyMismatch),
+        };
+        rs::UnparsedPublicKey::new(ring_alg, &self.key)
+            .verify(msg, sig)
+            .map_err(|_| Error::BadSignature)
+    }
+
+    /// Verifies an ECDSA signature over a digest computed elsewhere (hashedrekord semantics).
+    pub fn verify_prehashed(&self, hash: HashAlgorithm, digest: &[u8], sig: &[u8]) -> Result<(), Error> {
+        if digest.len() != hash.output_len() {
+            return Err(Error::BadSignature);
+        }
+        match self.alg {
+            KeyAlgorithm::EcdsaP256 => {
+                let vk = p256::ecdsa::VerifyingKey::from_sec1_bytes(&self.key)
+                    .map_err(|_| Error::InvalidKey("EC point is not on the curve"))?;
+                let sig = p256::ecdsa::Signature::from_der(sig).map_err(|_| Error::BadSignature)?;
+                vk.verify_prehash(digest, &sig).map_err(|_| Error::BadSignature)
+            }
+            KeyAlgorithm::EcdsaP384 => {
+                let vk = p384::ecdsa::VerifyingKey::from_sec1_bytes(&self.key)
+                    .map_err(|_| Error::InvalidKey("EC point is not on the curve"))?;
+                let sig = p384::ecdsa::Signature::from_der(sig).map_err(|_| Error::BadSignature)?;
+                vk.verify_prehash(digest, &sig).map_err(|_| Error::BadSignature)
+            }
+            other => Err(Error::UnsupportedAlgorithm(format!(
+                "pre-hashed verification with {other:?}"
+            ))),
+        }
+    }
+
+    /// Verifies a signature over an artifact given either whole or as its digest.
+    ///
+    /// With the whole message, any supported key works; with only a digest, ECDSA is required.
+    pub fn verify_artifact(
+        &self,
+        scheme: SignatureScheme,
+        message: Option<&[u8]>,
+        digest: (HashAlgorithm, &[u8]),
+        sig: &[u8],
+    ) -> Result<(), Error> {
+        match (self.alg, message) {
+            (KeyAlgorithm::EcdsaP256 | KeyAlgorithm::EcdsaP384, _) => {
+                if scheme.hash() != Some(digest.0) {
+                    return Err(Error::KeyMismatch);
+                }
+                self.verify_prehashed(digest.0, digest.1, sig)
+            }
+            (_, Some(msg)) => self.verify(scheme, msg, sig),
+            (alg, None) => Err(Error::UnsupportedAlgorithm(format!(
+                "verification from a digest with {alg:?}"
+            ))),
+        }
+    }
+}
+
+fn rsa_modulus_bits(rsa_public_key: &[u8]) -> Result<usize, Error> {
+    let seq = der::parse_single(rsa_public_key)?;
+    let mut r = seq.reader();
+    let n = r.expect(tag::INTEGER)?;
+    let e = r.expect(tag::INTEGER)?;
+    r.finish()?;
+    let n = match n.value {
+        [0, rest @ ..] => rest,
+        v => v,
+    };
+    if e.value.is_empty() || e.value.first().is_some_and(|b| b & 0x80 != 0) {
+        return Err(Error::InvalidKey("RSA exponent"));
+    }
+    let lead = n.first().copied().ok_or(Error::InvalidKey("RSA modulus"))?;
+    Ok((n.len() - 1) * 8 + (8 - lead.leading_zeros() as usize))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ring::rand::SystemRandom;
+    use ring::signature::{EcdsaKeyPair, Ed25519KeyPair, KeyPair};
+
+    const CONFORMANCE_KEY: &str = "-----BEGIN PUBLIC KEY-----
+MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAExRRST79+PsrRBnGAI4cMu6Omz2Jh
+fwlMW+gIutNKVRaMyS4rQKvgngc5p8UbLj55pVHhIoAxi/SRgURZI0J3Xw==
+-----END PUBLIC KEY-----";
+
+    fn spki_for_p256(point: &[u8]) -> Vec<u8> {
+        let alg = der::encode(
+            tag::SEQUENCE,
+            &[
+                der::encode(tag::OID, OID_EC_PUBLIC_KEY),
+                der::encode(tag::OID, OID_P256),
+            ]
+            .concat(),
+        );
+        let mut bits = vec![0u8];
+        bits.extend_from_slice(point);
+        der::encode(tag::SEQUENCE, &[alg, der::encode(tag::BIT_STRING, &bits)].concat())
+    }
+
+    #[test]
+    fn parses_real_key() {
+        let k = VerifyingKey::from_pem(CONFORMANCE_KEY).unwrap();
+        assert_eq!(k.algorithm(), KeyAlgorithm::EcdsaP256);
+        assert_eq!(k.default_scheme().unwrap(), SignatureScheme::EcdsaSha256);
+    }
+
+    #[test]
+    fn ecdsa_message_and_prehash_agree() {
+        let rng = SystemRandom::new();
+        let pkcs8 = EcdsaKeyPair::generate_pkcs8(&rs::ECDSA_P256_SHA256_ASN1_SIGNING, &rng).unwrap();
+        let kp = EcdsaKeyPair::from_pkcs8(&rs::ECDSA_P256_SHA256_ASN1_SIGNING, pkcs8.as_ref(), &rng).unwrap();
+        let vk = VerifyingKey::from_spki_der(&spki_for_p256(kp.public_key().as_ref())).unwrap();
+        let msg = b"hello sigil";
+        let sig = kp.sign(&rng, msg).unwrap();
+        vk.verify(SignatureScheme::EcdsaSha256, msg, sig.as_ref()).unwrap();
+        let d = HashAlgorithm::Sha2_256.digest(msg);
+        vk.verify_prehashed(HashAlgorithm::Sha2_256, &d, sig.as_ref()).unwrap();
+        vk.verify_artifact(
+            SignatureScheme::EcdsaSha256,
+            None,
+            (HashAlgorithm::Sha2_256, &d),
+            sig.as_ref(),
+        )
+        .unwrap();
+        let mut bad = sig.as_ref().to_vec();
+        let last = bad.len() - 1;
+        bad[last] ^= 1;
+        assert_eq!(
+            vk.verify(SignatureScheme::EcdsaSha256, msg, &bad),
+            Err(Error::BadSignature)
+        );
+        assert_eq!(
+            vk.verify_prehashed(HashAlgorithm::Sha2_256, &d, &bad),
+            Err(Error::BadSignature)
+        );
+        assert_eq!(
+            vk.verify(SignatureScheme::Ed25519, msg, sig.as_ref()),
+            Err(Error::KeyMismatch)
+        );
+    }
+
+    #[test]
+    fn ed25519() {
+        let rng = SystemRandom::new();
+        let pkcs8 = Ed25519KeyPair::generate_pkcs8(&rng).unwrap();
+        let kp = Ed25519KeyPair::from_pkcs8(pkcs8.as_ref()).unwrap();
+        let alg = der::encode(tag::SEQUENCE, &der::encode(tag::OID, OID_ED25519));
+        let mut bits = vec![0u8];
+        bits.extend_from_slice(kp.public_key().as_ref());
+        let spki = der::encode(tag::SEQUENCE, &[alg, der::encode(tag::BIT_STRING, &bits)].concat());
+        let vk = VerifyingKey::from_spki_der(&spki).unwrap();
+        let sig = kp.sign(b"m");
+        vk.verify(SignatureScheme::Ed25519, b"m", sig.as_ref()).unwrap();
+        assert!(vk.verify(SignatureScheme::Ed25519, b"n", sig.as_ref()).is_err());
+        assert!(
+            vk.verify_prehashed(HashAlgorithm::Sha2_256, &[0; 32], sig.as_ref())
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn rejects_bad_points_and_garbage() {
+        assert!(VerifyingKey::from_spki_der(&spki_for_p256(&[4u8; 65])).is_err());
+        assert!(VerifyingKey::from_spki_der(b"").is_err());
+        assert!(VerifyingKey::from_spki_der(&[0x30, 0x00]).is_err());
+    }
+
+    #[test]
+    fn details_names_roundtrip() {
+        for (d, n) in PublicKeyDetails::NAMES {
+            assert_eq!(PublicKeyDetails::from_proto_name(n).unwrap(), d);
+            assert_eq!(d.proto_name(), n);
+        }
+    }
+}

@@ -1,0 +1,40 @@
+//! Keys, digests and signature verification for sigil.
+//!
+//! The algorithm names follow Sigstore's `PublicKeyDetails` registry. Signature checks run on
+//! `ring`; ECDSA verification over a pre-computed digest (needed when a caller gives only
+//! `sha256:<hex>` of an artifact, or streams a large file) runs on RustCrypto's `p256`/`p384`,
+//! because `ring` only verifies over whole messages. Algorithms neither backend offers (P-521,
+//! Ed25519ph, ML-DSA) yield [`Error::UnsupportedAlgorithm`], never a panic.
+
+pub mod der;
+mod digest;
+mod key;
+mod pem;
+
+pub use digest::{HashAlgorithm, Hasher, sha256};
+pub use key::{KeyAlgorithm, PublicKeyDetails, SignatureScheme, VerifyingKey};
+pub use pem::{pem_blocks, pem_decode_one, pem_encode};
+
+/// Errors of this crate.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// Malformed DER.
+    #[error("malformed DER: {0}")]
+    Der(&'static str),
+    /// Malformed PEM.
+    #[error("malformed PEM: {0}")]
+    Pem(&'static str),
+    /// A key that cannot be parsed or is not acceptable.
+    #[error("invalid public key: {0}")]
+    InvalidKey(&'static str),
+    /// An algorithm sigil recognises but cannot verify.
+    #[error("unsupported algorithm: {0}")]
+    UnsupportedAlgorithm(String),
+    /// The signature does not verify.
+    #[error("signature does not verify")]
+    BadSignature,
+    /// The key type does not match the requested scheme.
+    #[error("key type does not match the signature scheme")]
+    KeyMismatch,
+}
