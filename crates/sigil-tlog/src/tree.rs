@@ -1,0 +1,300 @@
+//! Building RFC 6962 trees, roots and proofs (RFC 6962 §2.1, RFC 9162 §2.1).
+//!
+//! [`MerkleTree`] keeps, for every height `h`, the hashes of all *complete* perfect subtrees of `2^h` leaves
+//! (level 0 holds the leaf hashes). Every subtree the RFC's recursive definitions need is either one of those or
+//! splits, by the RFC's own rule ("k is the largest power of two smaller than n"), into a stored perfect subtree on
+//! the left and a smaller remainder on the right, so any root or proof for any prefix size costs O(log² n) hashes
+//! and no leaf is ever rehashed. Memory is about two hashes per leaf.
+
+use crate::Error;
+use crate::hash::{EMPTY_ROOT, Hash, hash_children};
+
+/// Largest power of two strictly smaller than `n` (requires `n >= 2`).
+fn split_point(n: u64) -> u64 {
+    1u64 << (u64::BITS - 1 - (n - 1).leading_zeros())
+}
+
+/// The Merkle tree hash (MTH, RFC 6962 §2.1) of a list of leaf hashes.
+///
+/// Runs in O(n) with O(log n) memory: it keeps the roots of the perfect subtrees seen so far (one per height, like
+/// a binary counter) and folds them right to left at the end, which is exactly the RFC's left-heavy shape.
+pub fn root_of(leaf_hashes: &[Hash]) -> Hash {
+    // (height, hash) of complete perfect subtrees, heights strictly decreasing.
+    let mut stack: Vec<(u32, Hash)> = Vec::with_capacity(64);
+    for leaf in leaf_hashes {
+        let mut node = (0u32, *leaf);
+        while let Some(&(h, left)) = stack.last() {
+            if h != node.0 {
+                break;
+            }
+            stack.pop();
+            node = (h + 1, hash_children(&left, &node.1));
+        }
+        stack.push(node);
+    }
+    let mut iter = stack.iter().rev();
+    let Some(&(_, mut root)) = iter.next() else {
+        return EMPTY_ROOT;
+    };
+    for (_, left) in iter {
+        root = hash_children(left, &root);
+    }
+    root
+}
+
+/// An append-only, in-memory RFC 6962 Merkle tree over leaf hashes.
+#[derive(Debug, Clone, Default)]
+pub struct MerkleTree {
+    /// `levels[h][i]` is the root of the perfect subtree over leaves `i·2^h .. (i+1)·2^h`.
+    levels: Vec<Vec<Hash>>,
+}
+
+impl MerkleTree {
+    /// An empty tree.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A tree holding `leaf_hashes` in order.
+    pub fn from_leaf_hashes(leaf_hashes: impl IntoIterator<Item = Hash>) -> Self {
+        let mut tree = Self::new();
+        for leaf in leaf_hashes {
+            tree.push(leaf);
+        }
+        tree
+    }
+
+    /// Number of leaves.
+    pub fn size(&self) -> u64 {
+        self.levels.first().map_or(0, |l| l.len() as u64)
+    }
+
+    /// Whether the tree has no leaves.
+    pub fn is_empty(&self) -> bool {
+        self.size() == 0
+    }
+
+    /// Appends a leaf hash (see [`crate::hash_leaf`]) and returns its index.
+    pub fn push(&mut self, leaf_hash: Hash) -> u64 {
+        let index = self.size();
+        let mut node = leaf_hash;
+        let mut height = 0usize;
+        loop {
+            if self.levels.len() <= height {
+                self.levels.push(Vec::new());
+            }
+            let Some(level) = self.levels.get_mut(height) else {
+                break;
+            };
+            level.push(node);
+            // A new right child completes a subtree one level up.
+            if level.len() % 2 != 0 {
+                break;
+            }
+            let pair = level.len().checked_sub(2).and_then(|i| level.get(i..));
+            match pair {
+                Some([left, right]) => node = hash_children(left, right),
+                _ => break,
+            }
+            height += 1;
+        }
+        index
+    }
+
+    /// The hash of leaf `index`.
+    pub fn leaf_hash(&self, index: u64) -> Option<Hash> {
+        self.perfect_subtree(0, index)
+    }
+
+    /// The root of the perfect subtree of `2^height` leaves starting at leaf `index · 2^height`, if complete.
+    ///
+    /// At `height = 8·l` these are the hashes a level-`l` tile holds (c2sp.org/tlog-tiles).
+    pub fn perfect_subtree(&self, height: u32, index: u64) -> Option<Hash> {
+        let level = self.levels.get(usize::try_from(height).ok()?)?;
+        level.get(usize::try_from(index).ok()?).copied()
+    }
+
+    /// The hashes of tile (`level`, `index`) with `width` entries (1..=256), as served at `tile/<L>/<N>[.p/<W>]`.
+    pub fn tile(&self, level: u8, index: u64, width: u16) -> Result<Vec<Hash>, Error> {
+        let tile = crate::tiles::TileId::new(level, index, width)?;
+        let height = u32::from(level) * 8;
+        let first = tile
+            .index
+            .checked_mul(u64::from(crate::tiles::TILE_WIDTH))
+            .ok_or(Error::InvalidTile("tile index overflows"))?;
+        (0..u64::from(width))
+            .map(|i| {
+                first
+                    .checked_add(i)
+                    .and_then(|n| self.perfect_subtree(height, n))
+                    .ok_or_else(|| Error::TreeSizeOutOfRange {
+                        requested: first
+                            .saturating_add(u64::from(width))
+                            .saturating_mul(1u64.checked_shl(height).unwrap_or(u64::MAX)),
+                        available: self.size(),
+                    })
+            })
+            .collect()
+    }
+
+    fn check_size(&self, size: u64) -> Result<(), Error> {
+        if size > self.size() {
+            return Err(Error::TreeSizeOutOfRange {
+                requested: size,
+                available: self.size(),
+            });
+        }
+        Ok(())
+    }
+
+    /// MTH of leaves `start .. start + len`, where `start` is a multiple of the largest power of two ≤ `len` (true
+    /// for every range the RFC's recursions produce).
+    fn subtree(&self, start: u64, len: u64) -> Result<Hash, Error> {
+        if len == 0 {
+            return Ok(EMPTY_ROOT);
+        }
+        // Walk the binary decomposition of `len` from the largest piece down, then fold right to left.
+        let mut pieces: Vec<Hash> = Vec::with_capacity(64);
+        let mut offset = start;
+        let mut rest = len;
+        while rest > 0 {
+            let height = u64::BITS - 1 - rest.leading_zeros();
+            let piece = 1u64 << height;
+            let hash = self
+                .perfect_subtree(height, offset >> height)
+                .filter(|_| offset % piece == 0)
+                .ok_or(Error::TreeSizeOutOfRange {
+                    requested: start.saturating_add(len),
+                    available: self.size(),
+                })?;
+            pieces.push(hash);
+            offset += piece;
+            rest -= piece;
+        }
+        let mut iter = pieces.iter().rev();
+        let mut root = iter.next().copied().unwrap_or(EMPTY_ROOT);
+        for left in iter {
+            root = hash_children(left, &root);
+        }
+        Ok(root)
+    }
+
+    /// The root hash of the tree's first `size` leaves (`size` may be any value up to [`Self::size`]).
+    pub fn root(&self, size: u64) -> Result<Hash, Error> {
+        self.check_size(size)?;
+        self.subtree(0, size)
+    }
+
+    /// The root hash of the whole tree.
+    pub fn current_root(&self) -> Hash {
+        self.subtree(0, self.size()).unwrap_or(EMPTY_ROOT)
+    }
+
+    /// The inclusion proof (audit path, RFC 6962 §2.1.1) of leaf `index` in the tree's first `size` leaves,
+    /// ordered from the leaf's sibling up to the root's child.
+    pub fn inclusion_proof(&self, index: u64, size: u64) -> Result<Vec<Hash>, Error> {
+        self.check_size(size)?;
+        if index >= size {
+            return Err(Error::IndexOutOfRange { index, size });
+        }
+        // PATH(m, D[start..start+n]): descend from the root, collecting the other side at each split.
+        let mut path = Vec::with_capacity(64);
+        let (mut start, mut n, mut m) = (0u64, size, index);
+        while n > 1 {
+            let k = split_point(n);
+            if m < k {
+                path.push(self.subtree(start + k, n - k)?);
+                n = k;
+            } else {
+                path.push(self.subtree(start, k)?);
+                start += k;
+                m -= k;
+                n -= k;
+            }
+        }
+        path.reverse();
+        Ok(path)
+    }
+
+    /// The consistency proof (RFC 6962 §2.1.2) between the tree's first `size1` and first `size2` leaves.
+    pub fn consistency_proof(&self, size1: u64, size2: u64) -> Result<Vec<Hash>, Error> {
+        if size1 > size2 {
+            return Err(Error::ConsistencySizes { size1, size2 });
+        }
+        self.check_size(size2)?;
+        if size1 == 0 || size1 == size2 {
+            return Ok(Vec::new());
+        }
+        // SUBPROOF(m, D[start..start+n], b).
+        let mut proof = Vec::with_capacity(64);
+        let (mut start, mut n, mut m, mut whole_old_tree) = (0u64, size2, size1, true);
+        while m != n {
+            let k = split_point(n);
+            if m <= k {
+                proof.push(self.subtree(start + k, n - k)?);
+                n = k;
+            } else {
+                proof.push(self.subtree(start, k)?);
+                start += k;
+                m -= k;
+                n -= k;
+                whole_old_tree = false;
+            }
+        }
+        if !whole_old_tree {
+            proof.push(self.subtree(start, m)?);
+        }
+        proof.reverse();
+        Ok(proof)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hash::hash_leaf;
+
+    fn leaves(n: u64) -> Vec<Hash> {
+        (0..n).map(|i| hash_leaf(&i.to_be_bytes())).collect()
+    }
+
+    #[test]
+    fn split_points() {
+        assert_eq!(split_point(2), 1);
+        assert_eq!(split_point(3), 2);
+        assert_eq!(split_point(4), 2);
+        assert_eq!(split_point(5), 4);
+        assert_eq!(split_point(u64::MAX), 1 << 63);
+    }
+
+    #[test]
+    fn small_roots() {
+        let l = leaves(3);
+        assert_eq!(root_of(&[]), EMPTY_ROOT);
+        assert_eq!(root_of(&l[..1]), l[0]);
+        assert_eq!(root_of(&l[..2]), hash_children(&l[0], &l[1]));
+        assert_eq!(root_of(&l), hash_children(&hash_children(&l[0], &l[1]), &l[2]));
+        let t = MerkleTree::from_leaf_hashes(l.clone());
+        assert_eq!(t.size(), 3);
+        for s in 0..=3 {
+            assert_eq!(t.root(s).unwrap(), root_of(&l[..s as usize]));
+        }
+        assert_eq!(t.current_root(), root_of(&l));
+        assert!(t.root(4).is_err());
+        assert!(t.inclusion_proof(3, 3).is_err());
+        assert!(t.inclusion_proof(0, 4).is_err());
+        assert!(t.consistency_proof(2, 1).is_err());
+    }
+
+    #[test]
+    fn tiles_from_tree() {
+        let l = leaves(300);
+        let t = MerkleTree::from_leaf_hashes(l.clone());
+        assert_eq!(t.tile(0, 0, 256).unwrap(), l[..256].to_vec());
+        assert_eq!(t.tile(0, 1, 44).unwrap(), l[256..].to_vec());
+        assert!(t.tile(0, 1, 45).is_err());
+        assert_eq!(t.tile(1, 0, 1).unwrap(), vec![root_of(&l[..256])]);
+        assert!(t.tile(1, 0, 2).is_err());
+        assert!(t.tile(0, 0, 0).is_err());
+    }
+}
