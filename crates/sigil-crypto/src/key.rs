@@ -242,6 +242,20 @@ impl VerifyingKey {
         Ok(vk)
     }
 
+    /// Parses a bare PKCS#1 `RSAPublicKey` (the deprecated `PKCS1_RSA_*` key details of old trusted roots).
+    pub fn from_pkcs1_rsa_der(rsa_public_key: &[u8]) -> Result<Self, Error> {
+        let alg = der::encode(
+            tag::SEQUENCE,
+            &[der::encode(tag::OID, OID_RSA), der::encode(tag::NULL, &[])].concat(),
+        );
+        let mut bits = vec![0u8];
+        bits.extend_from_slice(rsa_public_key);
+        Self::from_spki_der(&der::encode(
+            tag::SEQUENCE,
+            &[alg, der::encode(tag::BIT_STRING, &bits)].concat(),
+        ))
+    }
+
     /// Parses a PEM `PUBLIC KEY`.
     pub fn from_pem(text: &str) -> Result<Self, Error> {
         Self::from_spki_der(&crate::pem_decode_one(text, "PUBLIC KEY")?)
