@@ -153,30 +153,30 @@ impl MerkleTree {
         if len == 0 {
             return Ok(EMPTY_ROOT);
         }
-        // Walk the binary decomposition of `len` from the largest piece down, then fold right to left.
-        let mut pieces: Vec<Hash> = Vec::with_capacity(64);
-        let mut offset = start;
+        // The binary decomposition of `len` gives the perfect subtrees, largest (leftmost) first; the MTH folds
+        // them right to left. Walk from the smallest piece (lowest set bit) back to the start, no allocation.
+        let missing = || Error::TreeSizeOutOfRange {
+            requested: start.saturating_add(len),
+            available: self.size(),
+        };
+        let mut end = start.checked_add(len).ok_or_else(missing)?;
         let mut rest = len;
+        let mut root: Option<Hash> = None;
         while rest > 0 {
-            let height = u64::BITS - 1 - rest.leading_zeros();
+            let height = rest.trailing_zeros();
             let piece = 1u64 << height;
+            end -= piece;
             let hash = self
-                .perfect_subtree(height, offset >> height)
-                .filter(|_| offset % piece == 0)
-                .ok_or(Error::TreeSizeOutOfRange {
-                    requested: start.saturating_add(len),
-                    available: self.size(),
-                })?;
-            pieces.push(hash);
-            offset += piece;
+                .perfect_subtree(height, end >> height)
+                .filter(|_| end % piece == 0)
+                .ok_or_else(missing)?;
+            root = Some(match root {
+                None => hash,
+                Some(right) => hash_children(&hash, &right),
+            });
             rest -= piece;
         }
-        let mut iter = pieces.iter().rev();
-        let mut root = iter.next().copied().unwrap_or(EMPTY_ROOT);
-        for left in iter {
-            root = hash_children(left, &root);
-        }
-        Ok(root)
+        root.ok_or_else(missing)
     }
 
     /// The root hash of the tree's first `size` leaves (`size` may be any value up to [`Self::size`]).
