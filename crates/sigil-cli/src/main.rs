@@ -1,3 +1,34 @@
-fn main() {
-    println!("Hello, world!");
+//! `sigil`: Sigstore signing and verification from the command line.
+
+mod verify;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "sigil",
+    version,
+    about = "Sigstore, rebuilt in Rust: sign and verify artifacts"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Verify a bundle against an exact identity or a key (the sigstore-conformance interface).
+    VerifyBundle(verify::VerifyBundleArgs),
+    /// Verify a blob's bundle with cosign-style identity flags.
+    VerifyBlob(verify::VerifyBlobArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::VerifyBundle(args) => verify::run(args.into()),
+        Command::VerifyBlob(args) => verify::run(args.into()),
+    }
 }
