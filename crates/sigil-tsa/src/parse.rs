@@ -466,3 +466,45 @@ impl TimeStampResponse {
         &self.certificates
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generalized_times() {
+        assert_eq!(generalized_time(b"19700101000000Z").unwrap(), 0);
+        assert_eq!(generalized_time(b"20250612120220Z").unwrap(), 1_749_729_740);
+        assert_eq!(generalized_time(b"20250612120220.5Z").unwrap(), 1_749_729_740);
+        assert_eq!(generalized_time(b"20250612120220.999999Z").unwrap(), 1_749_729_740);
+        for bad in [
+            &b"20250612120220"[..],
+            b"20250612120220.Z",
+            b"2025061212022Z",
+            b"20250230120220Z",
+            b"20250612250220Z",
+            b"20250612120260Z",
+            b"2025-6-12120220Z",
+            b"20250612120220+0000",
+            b"",
+        ] {
+            assert!(generalized_time(bad).is_err(), "{}", String::from_utf8_lossy(bad));
+        }
+    }
+
+    #[test]
+    fn nonce_comparison_is_numeric() {
+        let t = TstInfo {
+            gen_time: 0,
+            imprint_algorithm: HashAlgorithm::Sha2_256,
+            imprint: vec![0; 32],
+            nonce: Some(vec![0x00, 0x80, 0x01]),
+            policy: "1.2".into(),
+            serial: vec![1],
+        };
+        t.check_nonce(&[0x80, 0x01]).unwrap();
+        t.check_nonce(&[0x00, 0x00, 0x80, 0x01]).unwrap();
+        assert!(t.check_nonce(&[0x80]).is_err());
+        assert!(t.check_nonce(&[]).is_err());
+    }
+}

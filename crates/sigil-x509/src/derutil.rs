@@ -71,3 +71,38 @@ pub(crate) fn utf8_string(der: &[u8]) -> Option<String> {
     }
     String::from_utf8(tlv.value.to_vec()).ok()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sigil_crypto::der::encode;
+
+    #[test]
+    fn tree_check_bounds_depth_and_form() {
+        let mut v = vec![0x05, 0x00];
+        for _ in 0..3 {
+            v = encode(tag::SEQUENCE, &v);
+        }
+        check_der_tree(&v, 4).unwrap();
+        assert!(check_der_tree(&v, 3).is_err());
+        // Constructed OCTET STRING (BER only), primitive SEQUENCE, trailing element, empty input.
+        assert!(check_der_tree(&[0x24, 0x03, 0x04, 0x01, 0x00], 8).is_err());
+        assert!(check_der_tree(&[0x10, 0x00], 8).is_err());
+        assert!(check_der_tree(&[0x05, 0x00, 0x05, 0x00], 8).is_err());
+        assert!(check_der_tree(&[], 8).is_err());
+        // Context-specific constructed elements are descended into.
+        check_der_tree(&encode(0xa3, &encode(tag::SEQUENCE, &[])), 8).unwrap();
+        assert!(check_der_tree(&encode(0xa3, &[0x30, 0x81, 0x01, 0x00]), 8).is_err());
+    }
+
+    #[test]
+    fn booleans_and_strings() {
+        assert!(read_bool(&[0xff]).unwrap());
+        assert!(!read_bool(&[0x00]).unwrap());
+        assert!(read_bool(&[0x01]).is_err());
+        assert!(read_bool(&[]).is_err());
+        assert_eq!(utf8_string(&encode(tag::UTF8_STRING, b"x")).as_deref(), Some("x"));
+        assert_eq!(utf8_string(&encode(tag::IA5_STRING, b"x")), None);
+        assert_eq!(utf8_string(&encode(tag::UTF8_STRING, &[0xff])), None);
+    }
+}

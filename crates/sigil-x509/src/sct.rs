@@ -231,3 +231,76 @@ pub fn verify_embedded_scts(
     }
     Ok(verified)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sct_bytes(version: u8, ext: &[u8], sig: &[u8]) -> Vec<u8> {
+        let mut v = vec![version];
+        v.extend_from_slice(&[7u8; 32]);
+        v.extend_from_slice(&1234u64.to_be_bytes());
+        v.extend_from_slice(&(ext.len() as u16).to_be_bytes());
+        v.extend_from_slice(ext);
+        v.extend_from_slice(&[4, 3]);
+        v.extend_from_slice(&(sig.len() as u16).to_be_bytes());
+        v.extend_from_slice(sig);
+        v
+    }
+
+    #[test]
+    fn parses_v1_and_skips_other_versions() {
+        let b = sct_bytes(0, b"ext", b"sig");
+        let s = parse_sct(&b).unwrap().unwrap();
+        assert_eq!(s.log_id, [7u8; 32]);
+        assert_eq!(s.timestamp_ms, 1234);
+        assert_eq!(s.extensions, b"ext");
+        assert_eq!((s.hash_alg, s.sig_alg), (4, 3));
+        assert_eq!(s.signature, b"sig");
+        assert!(parse_sct(&sct_bytes(1, b"", b"")).unwrap().is_none());
+        for n in 1..b.len() {
+            assert!(parse_sct(&b[..n]).is_err(), "prefix {n}");
+        }
+        let mut long = b.clone();
+        long.push(0);
+        assert!(parse_sct(&long).is_err());
+    }
+
+    #[test]
+    fn only_sha256_ecdsa_or_rsa() {
+        assert_eq!(scheme(4, 3).unwrap(), SignatureScheme::EcdsaSha256);
+        assert_eq!(scheme(4, 1).unwrap(), SignatureScheme::RsaPkcs1Sha256);
+        assert!(scheme(5, 3).is_err());
+        assert!(scheme(4, 7).is_err());
+    }
+
+    #[test]
+    fn removes_only_the_sct_extension() {
+        use sigil_crypto::der::encode;
+        let ext = |oid: &[u8]| {
+            encode(
+                tag::SEQUENCE,
+                &[encode(tag::OID, oid), encode(tag::OCTET_STRING, &[0x05, 0x00])].concat(),
+            )
+        };
+        let other = ext(&[0x2a, 0x03]);
+        let tbs = |exts: &[Vec<u8>]| {
+            encode(
+                tag::SEQUENCE,
+                &[
+                    encode(tag::INTEGER, &[1]),
+                    encode(0xa3, &encode(tag::SEQUENCE, &exts.concat())),
+                ]
+                .concat(),
+            )
+        };
+        let with = tbs(&[other.clone(), ext(oid::SCT_LIST), other.clone()]);
+        assert_eq!(tbs_without_sct(&with).unwrap(), tbs(&[other.clone(), other]));
+        // Only the SCT list: the extensions field disappears rather than becoming empty.
+        let only = tbs(&[ext(oid::SCT_LIST)]);
+        assert_eq!(
+            tbs_without_sct(&only).unwrap(),
+            encode(tag::SEQUENCE, &encode(tag::INTEGER, &[1]))
+        );
+    }
+}
