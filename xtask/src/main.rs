@@ -19,21 +19,122 @@ fn run(cmd: &mut Command) -> bool {
 fn test() -> bool {
     let fixtures = root().join("../shared/fixtures/conformance/bundle-verify");
     if !fixtures.is_dir() {
-        eprintln!("xtask: {} is missing: the shared fixtures must sit beside the checkout", fixtures.display());
+        eprintln!(
+            "xtask: {} is missing: the shared fixtures must sit beside the checkout",
+            fixtures.display()
+        );
         return false;
     }
-    run(Command::new("cargo").current_dir(root()).args(["test", "--workspace", "--all-targets", "--no-fail-fast"]))
-        && run(Command::new("cargo").current_dir(root()).args(["test", "--workspace", "--doc"]))
+    run(Command::new("cargo")
+        .current_dir(root())
+        .args(["test", "--workspace", "--all-targets", "--no-fail-fast"]))
+        && run(Command::new("cargo")
+            .current_dir(root())
+            .args(["test", "--workspace", "--doc"]))
+}
+
+const FUZZ_TARGETS: [&str; 5] = ["bundle", "trusted_root", "checkpoint", "certificate", "timestamp"];
+
+/// Writes seed inputs for every fuzz target from the shared fixtures into `fuzz/corpus/<target>/`.
+fn seed_corpus() -> std::io::Result<()> {
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let fixtures = root().join("../shared/fixtures");
+    let corpus = root().join("fuzz/corpus");
+    for t in FUZZ_TARGETS {
+        std::fs::create_dir_all(corpus.join(t))?;
+    }
+    let mut n = 0usize;
+    let mut put = |target: &str, data: &[u8]| -> std::io::Result<()> {
+        n += 1;
+        std::fs::write(corpus.join(target).join(format!("seed-{n}")), data)
+    };
+    let mut files = Vec::new();
+    let mut stack = vec![fixtures.clone()];
+    while let Some(dir) = stack.pop() {
+        for e in std::fs::read_dir(&dir)? {
+            let p = e?.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|x| x == "json") {
+                files.push(p);
+            }
+        }
+    }
+    for f in files {
+        let data = std::fs::read(&f)?;
+        let name = f
+            .file_name()
+            .map(|n| n.to_string_lossy().to_string())
+            .unwrap_or_default();
+        let Ok(v) = serde_json::from_slice::<serde_json::Value>(&data) else {
+            put("bundle", &data)?;
+            continue;
+        };
+        if name.contains("trusted_root") || name.contains("signing_config") || name.contains("trust_config") {
+            put("trusted_root", &data)?;
+        }
+        let mut certs = Vec::new();
+        let mut stamps = Vec::new();
+        let mut checkpoints = Vec::new();
+        collect(&v, &mut certs, &mut stamps, &mut checkpoints);
+        if name.ends_with("sigstore.json") {
+            put("bundle", &data)?;
+        }
+        for c in certs {
+            if let Ok(der) = b64.decode(c.as_bytes()) {
+                put("certificate", &der)?;
+            }
+        }
+        for s in stamps {
+            if let Ok(der) = b64.decode(s.replace('\n', "").as_bytes()) {
+                put("timestamp", &der)?;
+            }
+        }
+        for c in checkpoints {
+            put("checkpoint", c.as_bytes())?;
+        }
+    }
+    Ok(())
+}
+
+/// Walks a JSON value collecting certificate DER (`rawBytes`), timestamps and checkpoint texts.
+fn collect(v: &serde_json::Value, certs: &mut Vec<String>, stamps: &mut Vec<String>, checkpoints: &mut Vec<String>) {
+    match v {
+        serde_json::Value::Object(m) => {
+            for (k, val) in m {
+                match (k.as_str(), val) {
+                    ("rawBytes", serde_json::Value::String(s)) => certs.push(s.clone()),
+                    ("signedTimestamp", serde_json::Value::String(s)) => stamps.push(s.clone()),
+                    ("envelope", serde_json::Value::String(s)) => checkpoints.push(s.clone()),
+                    _ => collect(val, certs, stamps, checkpoints),
+                }
+            }
+        }
+        serde_json::Value::Array(items) => items.iter().for_each(|i| collect(i, certs, stamps, checkpoints)),
+        _ => {}
+    }
 }
 
 fn fuzz(seconds: &str) -> bool {
-    let targets = ["bundle", "trusted_root", "checkpoint", "certificate", "timestamp"];
+    if let Err(e) = seed_corpus() {
+        eprintln!("xtask: seeding the corpus failed: {e}");
+        return false;
+    }
     let mut ok = true;
-    for t in targets {
+    for t in FUZZ_TARGETS {
         ok &= run(Command::new("cargo")
             .current_dir(root().join("fuzz"))
             .env("RUSTC_BOOTSTRAP", "1")
-            .args(["fuzz", "run", t, "--", &format!("-max_total_time={seconds}")]));
+            .args([
+                "fuzz",
+                "run",
+                t,
+                &format!("corpus/{t}"),
+                "--",
+                &format!("-max_total_time={seconds}"),
+                "-rss_limit_mb=2048",
+            ]));
     }
     ok
 }

@@ -46,24 +46,24 @@ impl HashAlgorithm {
         }
     }
 
-    pub(crate) fn ring(self) -> &'static ring::digest::Algorithm {
+    pub(crate) fn backend(self) -> &'static aws_lc_rs::digest::Algorithm {
         match self {
-            Self::Sha2_256 => &ring::digest::SHA256,
-            Self::Sha2_384 => &ring::digest::SHA384,
-            Self::Sha2_512 => &ring::digest::SHA512,
+            Self::Sha2_256 => &aws_lc_rs::digest::SHA256,
+            Self::Sha2_384 => &aws_lc_rs::digest::SHA384,
+            Self::Sha2_512 => &aws_lc_rs::digest::SHA512,
         }
     }
 
     /// Hashes `data` in one go.
     pub fn digest(self, data: &[u8]) -> Vec<u8> {
-        ring::digest::digest(self.ring(), data).as_ref().to_vec()
+        aws_lc_rs::digest::digest(self.backend(), data).as_ref().to_vec()
     }
 }
 
 /// SHA-256 of `data`.
 pub fn sha256(data: &[u8]) -> [u8; 32] {
     let mut out = [0u8; 32];
-    out.copy_from_slice(ring::digest::digest(&ring::digest::SHA256, data).as_ref());
+    out.copy_from_slice(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, data).as_ref());
     out
 }
 
@@ -71,7 +71,7 @@ pub fn sha256(data: &[u8]) -> [u8; 32] {
 #[derive(Clone)]
 pub struct Hasher {
     alg: HashAlgorithm,
-    ctx: ring::digest::Context,
+    ctx: aws_lc_rs::digest::Context,
 }
 
 impl std::fmt::Debug for Hasher {
@@ -84,7 +84,7 @@ impl Hasher {
     pub fn new(alg: HashAlgorithm) -> Self {
         Self {
             alg,
-            ctx: ring::digest::Context::new(alg.ring()),
+            ctx: aws_lc_rs::digest::Context::new(alg.backend()),
         }
     }
 

@@ -1,5 +1,6 @@
-use ring::signature as rs;
-use signature::hazmat::PrehashVerifier as _;
+use std::sync::Arc;
+
+use aws_lc_rs::signature as lc;
 
 use crate::der::{self, tag};
 use crate::{Error, HashAlgorithm};
@@ -177,12 +178,69 @@ impl PublicKeyDetails {
 }
 
 /// A parsed public key that can verify signatures.
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// The backend parses the key once, for its default scheme (ECDSA with the curve's hash, Ed25519,
+/// RSA PKCS#1 v1.5 with SHA-256); other schemes parse per call.
+#[derive(Clone)]
 pub struct VerifyingKey {
     alg: KeyAlgorithm,
     spki: Vec<u8>,
     /// EC point (SEC1, uncompressed), raw Ed25519 key, or RSAPublicKey DER.
     key: Vec<u8>,
+    parsed: Option<Arc<lc::ParsedPublicKey>>,
+}
+
+impl std::fmt::Debug for VerifyingKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("VerifyingKey")
+            .field("alg", &self.alg)
+            .field("spki_len", &self.spki.len())
+            .finish()
+    }
+}
+
+impl PartialEq for VerifyingKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.spki == other.spki
+    }
+}
+
+impl Eq for VerifyingKey {}
+
+/// The backend algorithm for a key family and scheme.
+fn backend_algorithm(
+    alg: KeyAlgorithm,
+    scheme: SignatureScheme,
+) -> Result<&'static dyn lc::VerificationAlgorithm, Error> {
+    use SignatureScheme as S;
+    Ok(match (alg, scheme) {
+        (KeyAlgorithm::EcdsaP256, S::EcdsaSha256) => &lc::ECDSA_P256_SHA256_ASN1,
+        (KeyAlgorithm::EcdsaP256, S::EcdsaSha384) => &lc::ECDSA_P256_SHA384_ASN1,
+        (KeyAlgorithm::EcdsaP256, S::EcdsaSha512) => &lc::ECDSA_P256_SHA512_ASN1,
+        (KeyAlgorithm::EcdsaP384, S::EcdsaSha256) => &lc::ECDSA_P384_SHA256_ASN1,
+        (KeyAlgorithm::EcdsaP384, S::EcdsaSha384) => &lc::ECDSA_P384_SHA384_ASN1,
+        (KeyAlgorithm::EcdsaP384, S::EcdsaSha512) => &lc::ECDSA_P384_SHA512_ASN1,
+        (KeyAlgorithm::EcdsaP521, S::EcdsaSha256) => &lc::ECDSA_P521_SHA256_ASN1,
+        (KeyAlgorithm::EcdsaP521, S::EcdsaSha384) => &lc::ECDSA_P521_SHA384_ASN1,
+        (KeyAlgorithm::EcdsaP521, S::EcdsaSha512) => &lc::ECDSA_P521_SHA512_ASN1,
+        (KeyAlgorithm::Ed25519, S::Ed25519) => &lc::ED25519,
+        (KeyAlgorithm::Rsa { .. }, S::RsaPkcs1Sha256) => &lc::RSA_PKCS1_2048_8192_SHA256,
+        (KeyAlgorithm::Rsa { .. }, S::RsaPkcs1Sha384) => &lc::RSA_PKCS1_2048_8192_SHA384,
+        (KeyAlgorithm::Rsa { .. }, S::RsaPkcs1Sha512) => &lc::RSA_PKCS1_2048_8192_SHA512,
+        (KeyAlgorithm::Rsa { .. }, S::RsaPssSha256) => &lc::RSA_PSS_2048_8192_SHA256,
+        (KeyAlgorithm::Rsa { .. }, S::RsaPssSha384) => &lc::RSA_PSS_2048_8192_SHA384,
+        (KeyAlgorithm::Rsa { .. }, S::RsaPssSha512) => &lc::RSA_PSS_2048_8192_SHA512,
+        _ => return Err(Error::KeyMismatch),
+    })
+}
+
+/// The ECDSA scheme that hashes with `hash`.
+fn ecdsa_scheme(hash: HashAlgorithm) -> SignatureScheme {
+    match hash {
+        HashAlgorithm::Sha2_256 => SignatureScheme::EcdsaSha256,
+        HashAlgorithm::Sha2_384 => SignatureScheme::EcdsaSha384,
+        HashAlgorithm::Sha2_512 => SignatureScheme::EcdsaSha512,
+    }
 }
 
 impl VerifyingKey {
@@ -233,13 +291,22 @@ impl VerifyingKey {
             },
             _ => return Err(Error::UnsupportedAlgorithm("public key algorithm".into())),
         };
-        let vk = Self {
+        let default_scheme = PublicKeyDetails::default_for(alg).and_then(|d| d.scheme());
+        let parsed = match default_scheme.and_then(|s| backend_algorithm(alg, s)) {
+            Ok(a) => {
+                Some(Arc::new(lc::ParsedPublicKey::new(a, key).map_err(|_| {
+                    Error::InvalidKey("the key is not valid for its algorithm")
+                })?))
+            }
+            // RSA sizes outside the registry still verify, parsing per call.
+            Err(_) => None,
+        };
+        Ok(Self {
             alg,
             spki: spki.to_vec(),
             key: key.to_vec(),
-        };
-        vk.check_point()?;
-        Ok(vk)
+            parsed,
+        })
     }
 
     /// Parses a bare PKCS#1 `RSAPublicKey` (the deprecated `PKCS1_RSA_*` key details of old trusted roots).
@@ -261,17 +328,13 @@ impl VerifyingKey {
         Self::from_spki_der(&crate::pem_decode_one(text, "PUBLIC KEY")?)
     }
 
-    /// Rejects EC points not on the curve up front, so later failures mean "bad signature".
-    fn check_point(&self) -> Result<(), Error> {
-        let ok = match self.alg {
-            KeyAlgorithm::EcdsaP256 => p256::ecdsa::VerifyingKey::from_sec1_bytes(&self.key).is_ok(),
-            KeyAlgorithm::EcdsaP384 => p384::ecdsa::VerifyingKey::from_sec1_bytes(&self.key).is_ok(),
-            _ => true,
-        };
-        if ok {
-            Ok(())
+    /// The pre-parsed key when `scheme` is the key's default one.
+    fn parsed_for(&self, scheme: SignatureScheme) -> Option<&lc::ParsedPublicKey> {
+        let default = PublicKeyDetails::default_for(self.alg).and_then(|d| d.scheme()).ok()?;
+        if default == scheme {
+            self.parsed.as_deref()
         } else {
-            Err(Error::InvalidKey("EC point is not on the curve"))
+            None
         }
     }
 
@@ -301,29 +364,12 @@ impl VerifyingKey {
 
     /// Verifies `sig` over `msg`.
     pub fn verify(&self, scheme: SignatureScheme, msg: &[u8], sig: &[u8]) -> Result<(), Error> {
-        use SignatureScheme as S;
-        let ring_alg: &dyn rs::VerificationAlgorithm = match (self.alg, scheme) {
-            (KeyAlgorithm::EcdsaP256, S::EcdsaSha256) => &rs::ECDSA_P256_SHA256_ASN1,
-            (KeyAlgorithm::EcdsaP256, S::EcdsaSha384) => &rs::ECDSA_P256_SHA384_ASN1,
-            (KeyAlgorithm::EcdsaP384, S::EcdsaSha256) => &rs::ECDSA_P384_SHA256_ASN1,
-            (KeyAlgorithm::EcdsaP384, S::EcdsaSha384) => &rs::ECDSA_P384_SHA384_ASN1,
-            (KeyAlgorithm::EcdsaP256 | KeyAlgorithm::EcdsaP384, S::EcdsaSha512) => {
-                let digest = crate::HashAlgorithm::Sha2_512.digest(msg);
-                return self.verify_prehashed(HashAlgorithm::Sha2_512, &digest, sig);
-            }
-            (KeyAlgorithm::Ed25519, S::Ed25519) => &rs::ED25519,
-            (KeyAlgorithm::Rsa { .. }, S::RsaPkcs1Sha256) => &rs::RSA_PKCS1_2048_8192_SHA256,
-            (KeyAlgorithm::Rsa { .. }, S::RsaPkcs1Sha384) => &rs::RSA_PKCS1_2048_8192_SHA384,
-            (KeyAlgorithm::Rsa { .. }, S::RsaPkcs1Sha512) => &rs::RSA_PKCS1_2048_8192_SHA512,
-            (KeyAlgorithm::Rsa { .. }, S::RsaPssSha256) => &rs::RSA_PSS_2048_8192_SHA256,
-            (KeyAlgorithm::Rsa { .. }, S::RsaPssSha384) => &rs::RSA_PSS_2048_8192_SHA384,
-            (KeyAlgorithm::Rsa { .. }, S::RsaPssSha512) => &rs::RSA_PSS_2048_8192_SHA512,
-            (KeyAlgorithm::EcdsaP521, _) => return Err(Error::UnsupportedAlgorithm("ECDSA P-521".into())),
-            _ => return Err(Error::KeyMismatch),
+        let algorithm = backend_algorithm(self.alg, scheme)?;
+        let result = match self.parsed_for(scheme) {
+            Some(p) => p.verify_sig(msg, sig),
+            None => lc::UnparsedPublicKey::new(algorithm, &self.key).verify(msg, sig),
         };
-        rs::UnparsedPublicKey::new(ring_alg, &self.key)
-            .verify(msg, sig)
-            .map_err(|_| Error::BadSignature)
+        result.map_err(|_| Error::BadSignature)
     }
 
     /// Verifies an ECDSA signature over a digest computed elsewhere (hashedrekord semantics).
@@ -331,23 +377,25 @@ impl VerifyingKey {
         if digest.len() != hash.output_len() {
             return Err(Error::BadSignature);
         }
-        match self.alg {
-            KeyAlgorithm::EcdsaP256 => {
-                let vk = p256::ecdsa::VerifyingKey::from_sec1_bytes(&self.key)
-                    .map_err(|_| Error::InvalidKey("EC point is not on the curve"))?;
-                let sig = p256::ecdsa::Signature::from_der(sig).map_err(|_| Error::BadSignature)?;
-                vk.verify_prehash(digest, &sig).map_err(|_| Error::BadSignature)
-            }
-            KeyAlgorithm::EcdsaP384 => {
-                let vk = p384::ecdsa::VerifyingKey::from_sec1_bytes(&self.key)
-                    .map_err(|_| Error::InvalidKey("EC point is not on the curve"))?;
-                let sig = p384::ecdsa::Signature::from_der(sig).map_err(|_| Error::BadSignature)?;
-                vk.verify_prehash(digest, &sig).map_err(|_| Error::BadSignature)
-            }
-            other => Err(Error::UnsupportedAlgorithm(format!(
-                "pre-hashed verification with {other:?}"
-            ))),
+        if !matches!(
+            self.alg,
+            KeyAlgorithm::EcdsaP256 | KeyAlgorithm::EcdsaP384 | KeyAlgorithm::EcdsaP521
+        ) {
+            return Err(Error::UnsupportedAlgorithm(format!(
+                "pre-hashed verification with {:?}",
+                self.alg
+            )));
         }
+        let scheme = ecdsa_scheme(hash);
+        let digest =
+            aws_lc_rs::digest::Digest::import_less_safe(digest, hash.backend()).map_err(|_| Error::BadSignature)?;
+        let result = match self.parsed_for(scheme) {
+            Some(p) => p.verify_digest_sig(&digest, sig),
+            None => lc::ParsedPublicKey::new(backend_algorithm(self.alg, scheme)?, &self.key)
+                .map_err(|_| Error::InvalidKey("the key is not valid for its algorithm"))?
+                .verify_digest_sig(&digest, sig),
+        };
+        result.map_err(|_| Error::BadSignature)
     }
 
     /// Verifies a signature over an artifact given either whole or as its digest.
@@ -360,17 +408,14 @@ impl VerifyingKey {
         digest: (HashAlgorithm, &[u8]),
         sig: &[u8],
     ) -> Result<(), Error> {
-        match (self.alg, message) {
-            (KeyAlgorithm::EcdsaP256 | KeyAlgorithm::EcdsaP384, _) => {
+        match message {
+            Some(msg) => self.verify(scheme, msg, sig),
+            None => {
                 if scheme.hash() != Some(digest.0) {
                     return Err(Error::KeyMismatch);
                 }
                 self.verify_prehashed(digest.0, digest.1, sig)
             }
-            (_, Some(msg)) => self.verify(scheme, msg, sig),
-            (alg, None) => Err(Error::UnsupportedAlgorithm(format!(
-                "verification from a digest with {alg:?}"
-            ))),
         }
     }
 }
@@ -427,8 +472,9 @@ fwlMW+gIutNKVRaMyS4rQKvgngc5p8UbLj55pVHhIoAxi/SRgURZI0J3Xw==
     #[test]
     fn ecdsa_message_and_prehash_agree() {
         let rng = SystemRandom::new();
-        let pkcs8 = EcdsaKeyPair::generate_pkcs8(&rs::ECDSA_P256_SHA256_ASN1_SIGNING, &rng).unwrap();
-        let kp = EcdsaKeyPair::from_pkcs8(&rs::ECDSA_P256_SHA256_ASN1_SIGNING, pkcs8.as_ref(), &rng).unwrap();
+        let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ring::signature::ECDSA_P256_SHA256_ASN1_SIGNING, &rng).unwrap();
+        let kp =
+            EcdsaKeyPair::from_pkcs8(&ring::signature::ECDSA_P256_SHA256_ASN1_SIGNING, pkcs8.as_ref(), &rng).unwrap();
         let vk = VerifyingKey::from_spki_der(&spki_for_p256(kp.public_key().as_ref())).unwrap();
         let msg = b"hello sigil";
         let sig = kp.sign(&rng, msg).unwrap();

@@ -1,10 +1,10 @@
 //! Keys, digests and signature verification for sigil.
 //!
-//! The algorithm names follow Sigstore's `PublicKeyDetails` registry. Signature checks run on
-//! `ring`; ECDSA verification over a pre-computed digest (needed when a caller gives only
-//! `sha256:<hex>` of an artifact, or streams a large file) runs on RustCrypto's `p256`/`p384`,
-//! because `ring` only verifies over whole messages. Algorithms neither backend offers (P-521,
-//! Ed25519ph, ML-DSA) yield [`Error::UnsupportedAlgorithm`], never a panic.
+//! The algorithm names follow Sigstore's `PublicKeyDetails` registry. The backend is `aws-lc-rs`
+//! (see `docs/dependencies.md` for why not `ring`): it verifies over whole messages and over
+//! pre-computed digests (hashedrekord semantics, needed when a caller gives only `sha256:<hex>` of an
+//! artifact or streams a large file). Algorithms the backend lacks (Ed25519ph, ML-DSA) yield
+//! [`Error::UnsupportedAlgorithm`], never a panic.
 
 pub mod der;
 mod digest;
