@@ -1,8 +1,9 @@
 //! In-process verification throughput on one core: parse + verify the same real bundle N times.
 //!
-//! `cargo run --release -p sigil-examples --example verify_throughput -- CASE_DIR [N]`
+//! `cargo run --release -p sigil-examples --example verify_throughput -- CASE_DIR [N] [--batch]`
 //! where CASE_DIR is a conformance case folder (its `trusted_root.json` is used when present,
-//! otherwise the embedded public-good root). Prints bundles per second.
+//! otherwise the embedded public-good root). Prints bundles per second. With `--batch`, one
+//! `Verifier::batch()` verifies all N, reusing checked leaf certificates, SCTs and checkpoints.
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -18,6 +19,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
     let case = PathBuf::from(args.next().ok_or("usage: verify_throughput CASE_DIR [N]")?);
     let n: usize = args.next().map(|s| s.parse()).transpose()?.unwrap_or(2000);
+    let batch_mode = args.next().as_deref() == Some("--batch");
     let trust = if case.join("trusted_root.json").exists() {
         TrustedMaterial::from_file(&case.join("trusted_root.json"))?
     } else {
@@ -35,9 +37,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)?
         .as_secs() as i64;
-    let one = || -> Result<(), Box<dyn std::error::Error>> {
+    let mut batch = verifier.batch();
+    let mut one = || -> Result<(), Box<dyn std::error::Error>> {
         let b = verifier.parse_bundle(&json)?;
-        verifier.verify(&b, &Artifact::Bytes(&artifact), SignerCheck::Identity(&policy), now)?;
+        let artifact = Artifact::Bytes(&artifact);
+        if batch_mode {
+            batch.verify(&b, &artifact, SignerCheck::Identity(&policy), now)?;
+        } else {
+            verifier.verify(&b, &artifact, SignerCheck::Identity(&policy), now)?;
+        }
         Ok(())
     };
     one()?;

@@ -33,10 +33,17 @@
 //!    code-signing EKU; embedded SCTs verify against trusted CT logs (threshold counts logs).
 //! 9. **Identity policy** — SAN and issuer (anchored regexes only; V-06..V-09).
 
+//!
+//! **Cost.** Trusted-root material is parsed once per [`Verifier`], and each Fulcio chain's own
+//! links are verified once ([`sigil_x509::TrustedChain`]), so a keyless Rekor v1 bundle costs one
+//! P-384 and four P-256 signature checks. A [`Batch`] also remembers, across bundles, which leaf
+//! certificates and SCTs verified and which checkpoints were signed — inputs compared byte for byte,
+//! never anything time-dependent — so every step still runs for every bundle.
+
 mod artifact;
 mod error;
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use sigil_bundle::bundle::{BundleVersion, Content, SignerMaterial};
 use sigil_bundle::rekor::RekorBody;
@@ -45,7 +52,7 @@ use sigil_crypto::{HashAlgorithm, KeyAlgorithm, PublicKeyDetails, SignatureSchem
 use sigil_policy::Policy;
 use sigil_trust::{TlogInstance, TrustedMaterial};
 use sigil_tsa::{TimeStampResponse, TimestampAuthority};
-use sigil_x509::{Certificate, CtLog, ExtendedKeyUsage, FulcioIdentity};
+use sigil_x509::{Certificate, CtLog, ExtendedKeyUsage, FulcioIdentity, TrustedChain};
 
 pub use artifact::Artifact;
 use error::fail;
@@ -175,7 +182,43 @@ pub struct Verifier {
     tsas: Vec<TimestampAuthority>,
     tsa_uris: Vec<String>,
     ctlogs: Vec<CtLog>,
+    /// Fulcio chains with their links checked once, and their trusted-root windows.
+    cas: Vec<(TrustedChain, sigil_trust::Validity)>,
     options: VerifierOptions,
+}
+
+/// What a [`Batch`] remembers between bundles: results of checks whose inputs are identical
+/// (byte for byte) across bundles. Nothing time-dependent is cached.
+#[derive(Debug, Default)]
+struct Cache {
+    /// (leaf DER, CA index) pairs whose leaf signature verified.
+    leaf_signatures: HashSet<(Vec<u8>, usize)>,
+    /// (leaf DER, CA index) → distinct CT logs whose SCTs verified.
+    scts: HashMap<(Vec<u8>, usize), usize>,
+    /// (log ID, checkpoint text) → the verified checkpoint.
+    checkpoints: HashMap<(Vec<u8>, String), sigil_tlog::Checkpoint>,
+}
+
+/// Verifies many bundles against one verifier, reusing what they share (checked leaf
+/// certificates and SCTs, verified checkpoints). Each bundle still goes through every step.
+#[derive(Debug)]
+pub struct Batch<'v> {
+    verifier: &'v Verifier,
+    cache: Cache,
+}
+
+impl Batch<'_> {
+    /// Same contract as [`Verifier::verify`].
+    pub fn verify(
+        &mut self,
+        bundle: &Bundle,
+        artifact: &Artifact<'_>,
+        signer: SignerCheck<'_>,
+        now: i64,
+    ) -> Result<VerifiedBundle, VerificationError> {
+        self.verifier
+            .verify_with(bundle, artifact, signer, now, &mut self.cache)
+    }
 }
 
 /// The key that signed: from the bundle's certificate, or given by the caller.
@@ -248,12 +291,27 @@ impl Verifier {
                 })
             })
             .collect();
+        // A CA whose own links do not verify can never validate a leaf: it is left out.
+        let cas = trust
+            .certificate_authorities
+            .iter()
+            .filter_map(|ca| TrustedChain::new(ca.chain.clone()).ok().map(|c| (c, ca.validity)))
+            .collect();
         Self {
             trust,
             tsas,
             tsa_uris,
             ctlogs,
+            cas,
             options,
+        }
+    }
+
+    /// A batch that shares checked material across bundles (see [`Batch`]).
+    pub fn batch(&self) -> Batch<'_> {
+        Batch {
+            verifier: self,
+            cache: Cache::default(),
         }
     }
 
@@ -277,6 +335,17 @@ impl Verifier {
         artifact: &Artifact<'_>,
         signer: SignerCheck<'_>,
         now: i64,
+    ) -> Result<VerifiedBundle, VerificationError> {
+        self.verify_with(bundle, artifact, signer, now, &mut Cache::default())
+    }
+
+    fn verify_with(
+        &self,
+        bundle: &Bundle,
+        artifact: &Artifact<'_>,
+        signer: SignerCheck<'_>,
+        now: i64,
+        cache: &mut Cache,
     ) -> Result<VerifiedBundle, VerificationError> {
         // 1. Structure and limits.
         bundle.check(&self.options.limits)?;
@@ -423,7 +492,7 @@ impl Verifier {
                 VerificationError::new(Code::UnknownTlog, "no trusted transparency log has this log ID")
             })?;
             let rekor_v2 = matches!(body, RekorBody::HashedRekordV002(_) | RekorBody::DsseV002(_));
-            let v = verify_entry(e, body_bytes, tlog, rekor_v2)?;
+            let v = verify_entry(e, body_bytes, tlog, rekor_v2, cache)?;
             if let Some(t) = v.integrated_time {
                 if t > now {
                     return fail(Code::TimeInFuture, format!("integrated time {t} is in the future"));
@@ -510,18 +579,25 @@ impl Verifier {
         // 8. Certificate, and 9. identity policy.
         let (signer_out, sct_count) = match (&signer_key, signer) {
             (Signer::Cert(leaf), SignerCheck::Identity(policy)) => {
-                let issuer = self.check_chain(leaf, &times)?;
-                let scts = sigil_x509::verify_embedded_scts(leaf, issuer, &self.ctlogs)
-                    .map_err(|err| VerificationError::new(Code::SctInvalid, err.to_string()))?;
-                let distinct: HashSet<_> = scts.iter().map(|s| s.log_id).collect();
-                if distinct.len() < self.options.sct_threshold {
+                let ca = self.check_chain(leaf, &times, cache)?;
+                let key = (leaf.der().to_vec(), ca);
+                let distinct = match cache.scts.get(&key) {
+                    Some(n) => *n,
+                    None => {
+                        let issuer = self.cas.get(ca).and_then(|(c, _)| c.issuer()).ok_or_else(|| {
+                            VerificationError::new(Code::CertificateChainInvalid, "issuing CA missing")
+                        })?;
+                        let scts = sigil_x509::verify_embedded_scts(leaf, issuer, &self.ctlogs)
+                            .map_err(|err| VerificationError::new(Code::SctInvalid, err.to_string()))?;
+                        let n = scts.iter().map(|s| s.log_id).collect::<HashSet<_>>().len();
+                        cache.scts.insert(key, n);
+                        n
+                    }
+                };
+                if distinct < self.options.sct_threshold {
                     return fail(
                         Code::SctInvalid,
-                        format!(
-                            "{} SCTs verified, {} required",
-                            distinct.len(),
-                            self.options.sct_threshold
-                        ),
+                        format!("{distinct} SCTs verified, {} required", self.options.sct_threshold),
                     );
                 }
                 let identity = leaf
@@ -535,7 +611,7 @@ impl Verifier {
                         identity: Box::new(identity.clone()),
                         certificate_der: leaf.der().to_vec(),
                     },
-                    distinct.len(),
+                    distinct,
                 )
             }
             (signer, _) => (
@@ -557,13 +633,14 @@ impl Verifier {
         })
     }
 
-    /// Step 8: the leaf chains to a trusted CA at every verified time. Returns the issuing certificate.
-    fn check_chain<'a>(
-        &'a self,
+    /// Step 8: the leaf chains to a trusted CA at every verified time. Returns the CA's index.
+    fn check_chain(
+        &self,
         leaf: &Certificate,
         times: &[VerifiedTime],
-    ) -> Result<&'a Certificate, VerificationError> {
-        let mut issuer = None;
+        cache: &mut Cache,
+    ) -> Result<usize, VerificationError> {
+        let mut found = None;
         for t in times {
             if !leaf.valid_at(t.unix) {
                 return fail(
@@ -579,27 +656,35 @@ impl Verifier {
             }
             let mut last_err = String::from("no trusted certificate authority is valid at that time");
             let mut ok = None;
-            for ca in self
-                .trust
-                .certificate_authorities
-                .iter()
-                .filter(|ca| ca.validity.contains(t.unix))
-            {
-                match sigil_x509::verify_chain(leaf, &ca.chain, t.unix, ExtendedKeyUsage::CodeSigning) {
+            for (i, (chain, validity)) in self.cas.iter().enumerate() {
+                if !validity.contains(t.unix) {
+                    continue;
+                }
+                let checked = chain
+                    .check_leaf_path(leaf, t.unix, ExtendedKeyUsage::CodeSigning)
+                    .and_then(|()| {
+                        let key = (leaf.der().to_vec(), i);
+                        if cache.leaf_signatures.contains(&key) {
+                            return Ok(());
+                        }
+                        chain.verify_leaf_signature(leaf)?;
+                        cache.leaf_signatures.insert(key);
+                        Ok(())
+                    });
+                match checked {
                     Ok(()) => {
-                        ok = ca.chain.first();
+                        ok = Some(i);
                         break;
                     }
                     Err(e) => last_err = e.to_string(),
                 }
             }
             match ok {
-                Some(i) => issuer = Some(i),
+                Some(i) => found = Some(i),
                 None => return fail(Code::CertificateChainInvalid, format!("at {}: {last_err}", t.unix)),
             }
         }
-        issuer
-            .ok_or_else(|| VerificationError::new(Code::NoTrustedTime, "no verified time to check the certificate at"))
+        found.ok_or_else(|| VerificationError::new(Code::NoTrustedTime, "no verified time to check the certificate at"))
     }
 }
 
@@ -843,6 +928,7 @@ fn verify_entry(
     body: &[u8],
     tlog: &TlogInstance,
     rekor_v2: bool,
+    cache: &mut Cache,
 ) -> Result<VerifiedLogEntry, VerificationError> {
     let mut integrated_time = None;
     if let Some(promise) = &e.inclusion_promise {
@@ -899,7 +985,15 @@ fn verify_entry(
             .checkpoint
             .as_ref()
             .ok_or_else(|| VerificationError::new(Code::CheckpointMissing, "inclusion proof has no checkpoint"))?;
-        let checkpoint = verify_checkpoint(&cp.envelope, tlog)?;
+        let cache_key = (tlog.log_id.clone(), cp.envelope.clone());
+        let checkpoint = match cache.checkpoints.get(&cache_key) {
+            Some(c) => c.clone(),
+            None => {
+                let c = verify_checkpoint(&cp.envelope, tlog)?;
+                cache.checkpoints.insert(cache_key, c.clone());
+                c
+            }
+        };
         if checkpoint.size != proof.tree_size.0 || checkpoint.root_hash != root {
             return fail(
                 Code::CheckpointRootMismatch,

@@ -120,6 +120,17 @@ pub fn check_end_entity(leaf: &Certificate, at: i64, eku: ExtendedKeyUsage) -> R
 ///    ExtendedKeyUsage extension it lists `eku` (or anyExtendedKeyUsage), valid at `at` (GHSA-wfqv);
 /// 3. signatures link by link, with name chaining: leaf by `chain[0]`, `chain[i]` by `chain[i + 1]`.
 pub fn verify_chain(leaf: &Certificate, chain: &[Certificate], at: i64, eku: ExtendedKeyUsage) -> Result<(), Error> {
+    check_path(leaf, chain, at, eku)?;
+    let mut child = leaf;
+    for (i, parent) in chain.iter().enumerate() {
+        child.issued_by_at_depth(parent, i)?;
+        child = parent;
+    }
+    Ok(())
+}
+
+/// Everything [`verify_chain`] checks except signatures.
+fn check_path(leaf: &Certificate, chain: &[Certificate], at: i64, eku: ExtendedKeyUsage) -> Result<(), Error> {
     if chain.is_empty() {
         return Err(Error::EmptyChain);
     }
@@ -156,10 +167,62 @@ pub fn verify_chain(leaf: &Certificate, chain: &[Certificate], at: i64, eku: Ext
         }
         check_validity(ca, depth, at)?;
     }
-    let mut child = leaf;
-    for (i, parent) in chain.iter().enumerate() {
-        child.issued_by_at_depth(parent, i)?;
-        child = parent;
-    }
     Ok(())
+}
+
+/// A trusted-root CA chain (issuing CA first, anchor last) whose internal signatures were verified
+/// once, when it was built: they never change, so validating a leaf against it costs a single
+/// signature check. Everything else [`verify_chain`] checks (validity at the time, CA flags, key
+/// usages, path length, critical extensions) still runs on every call.
+#[derive(Debug, Clone)]
+pub struct TrustedChain {
+    certs: Vec<Certificate>,
+}
+
+impl TrustedChain {
+    /// Checks the chain's links (name chaining and signatures) once.
+    pub fn new(certs: Vec<Certificate>) -> Result<Self, Error> {
+        if certs.is_empty() {
+            return Err(Error::EmptyChain);
+        }
+        if certs.len() > MAX_CHAIN_LEN {
+            return Err(Error::ChainTooLong {
+                len: certs.len(),
+                max: MAX_CHAIN_LEN,
+            });
+        }
+        for (i, pair) in certs.windows(2).enumerate() {
+            if let [child, parent] = pair {
+                child.issued_by_at_depth(parent, i + 1)?;
+            }
+        }
+        Ok(Self { certs })
+    }
+
+    pub fn certificates(&self) -> &[Certificate] {
+        &self.certs
+    }
+
+    /// The CA that issues leaves (`certChain[0]`).
+    pub fn issuer(&self) -> Option<&Certificate> {
+        self.certs.first()
+    }
+
+    /// Same result as [`verify_chain`] over this chain.
+    pub fn verify_leaf(&self, leaf: &Certificate, at: i64, eku: ExtendedKeyUsage) -> Result<(), Error> {
+        self.check_leaf_path(leaf, at, eku)?;
+        self.verify_leaf_signature(leaf)
+    }
+
+    /// The time-dependent and structural checks only (no signature): for callers that cached
+    /// [`TrustedChain::verify_leaf_signature`] for this exact leaf.
+    pub fn check_leaf_path(&self, leaf: &Certificate, at: i64, eku: ExtendedKeyUsage) -> Result<(), Error> {
+        check_path(leaf, &self.certs, at, eku)
+    }
+
+    /// The leaf's signature by the issuing CA (and name chaining).
+    pub fn verify_leaf_signature(&self, leaf: &Certificate) -> Result<(), Error> {
+        let issuer = self.certs.first().ok_or(Error::EmptyChain)?;
+        leaf.issued_by_at_depth(issuer, 0)
+    }
 }

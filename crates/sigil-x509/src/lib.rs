@@ -42,7 +42,7 @@ mod identity;
 mod sct;
 
 pub use cert::Certificate;
-pub use chain::{ExtendedKeyUsage, check_end_entity, verify_chain};
+pub use chain::{ExtendedKeyUsage, TrustedChain, check_end_entity, verify_chain};
 pub use identity::{FulcioExtensions, FulcioIdentity, SubjectAltName};
 pub use sct::{CtLog, VerifiedSct, verify_embedded_scts};
 

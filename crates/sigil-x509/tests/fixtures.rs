@@ -175,6 +175,21 @@ fn accepting_cases_chain_and_sct_verify() {
             })
         );
         leaf.verify_issued_by(&chain[0]).unwrap();
+        // A TrustedChain (links checked once) gives the same verdicts as verify_chain.
+        let trusted = sigil_x509::TrustedChain::new(chain.clone()).unwrap();
+        for t in [at, leaf.not_before() - 1, leaf.not_after() + 1] {
+            assert_eq!(
+                trusted.verify_leaf(&leaf, t, ExtendedKeyUsage::CodeSigning),
+                verify_chain(&leaf, &chain, t, ExtendedKeyUsage::CodeSigning),
+                "{name} at {t}"
+            );
+        }
+        if chain.len() > 1 {
+            // A chain whose links do not verify is refused when built.
+            let mut reversed = chain.clone();
+            reversed.reverse();
+            assert!(sigil_x509::TrustedChain::new(reversed).is_err(), "{name}");
+        }
 
         let logs = ct_logs(&root);
         let scts =
@@ -280,6 +295,15 @@ fn staging_leaf_does_not_chain_to_production() {
             Err(Error::BadSignature { depth: 0 })
         ]
     );
+    let trusted: Vec<_> = fulcio_chains(&root)
+        .into_iter()
+        .map(|c| {
+            sigil_x509::TrustedChain::new(c)
+                .unwrap()
+                .verify_leaf(&leaf, at, ExtendedKeyUsage::CodeSigning)
+        })
+        .collect();
+    assert_eq!(trusted, errs);
 }
 
 #[test]
