@@ -50,6 +50,15 @@ fn bench(c: &mut Criterion) {
                     .unwrap()
             })
         });
+        let mut batch = verifier.batch();
+        group.bench_function(format!("{name}: parse + verify in a batch"), |bench| {
+            bench.iter(|| {
+                let b = verifier.parse_bundle(&json).unwrap();
+                batch
+                    .verify(&b, &Artifact::Bytes(&artifact), SignerCheck::Identity(&policy), now)
+                    .unwrap()
+            })
+        });
     }
     group.finish();
 }
