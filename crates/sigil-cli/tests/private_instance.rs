@@ -131,74 +131,62 @@ fn wrong_identity_issuer_regex_or_root_is_rejected() {
     let trust = trust.to_str().unwrap();
     let artifact = dir().join("artifact.txt");
     let artifact = artifact.to_str().unwrap();
-    for b in bundles() {
-        let wrong_san = verify(
-            &b,
-            &[
-                "--trusted-root",
-                trust,
+    // (flags after the trusted root, expected outcome)
+    let cases: Vec<(Vec<&str>, Result<(), &str>)> = vec![
+        (
+            vec![
                 "--certificate-identity",
                 "bob@example.test",
                 "--certificate-oidc-issuer",
                 &issuer,
             ],
-            artifact,
-        );
-        assert_eq!(wrong_san, Err("IDENTITY_MISMATCH".into()), "{}", b.display());
-        let wrong_issuer = verify(
-            &b,
-            &[
-                "--trusted-root",
-                trust,
+            Err("IDENTITY_MISMATCH"),
+        ),
+        (
+            vec![
                 "--certificate-identity",
                 &san,
                 "--certificate-oidc-issuer",
                 "https://accounts.google.com",
             ],
-            artifact,
-        );
-        assert_eq!(wrong_issuer, Err("IDENTITY_MISMATCH".into()), "{}", b.display());
-        // A regex meant as "alice at example.test" but unanchored and with a bare dot: anchoring makes
-        // prefix/suffix tricks fail, and the bare dot is refused outright.
-        let suffix_trick = verify(
-            &b,
-            &[
-                "--trusted-root",
-                trust,
+            Err("IDENTITY_MISMATCH"),
+        ),
+        // Anchoring defeats suffix tricks; a bare dot between name characters is refused outright.
+        (
+            vec![
                 "--certificate-identity-regexp",
                 r"example\.test",
                 "--certificate-oidc-issuer",
                 &issuer,
             ],
-            artifact,
-        );
-        assert_eq!(suffix_trick, Err("IDENTITY_MISMATCH".into()), "{}", b.display());
-        let bare_dot = verify(
-            &b,
-            &[
-                "--trusted-root",
-                trust,
+            Err("IDENTITY_MISMATCH"),
+        ),
+        (
+            vec![
                 "--certificate-identity-regexp",
                 "alice@example.test",
                 "--certificate-oidc-issuer",
                 &issuer,
             ],
-            artifact,
-        );
-        assert_eq!(bare_dot, Err("IDENTITY_MISMATCH".into()), "{}", b.display());
-        let anchored = verify(
-            &b,
-            &[
-                "--trusted-root",
-                trust,
+            Err("IDENTITY_MISMATCH"),
+        ),
+        (
+            vec![
                 "--certificate-identity-regexp",
                 r"alice@example\.test",
                 "--certificate-oidc-issuer-regexp",
                 r"http://127\.0\.0\.1:\d+",
             ],
-            artifact,
-        );
-        assert!(anchored.is_ok(), "{}: {anchored:?}", b.display());
+            Ok(()),
+        ),
+    ];
+    for b in bundles() {
+        for (flags, want) in &cases {
+            let mut args = vec!["--trusted-root", trust];
+            args.extend(flags.iter().copied());
+            let got = verify(&b, &args, artifact).map(|_| ());
+            assert_eq!(got, want.map_err(str::to_string), "{} {flags:?}", b.display());
+        }
         // The embedded public-good root does not trust the private instance.
         let wrong_root = verify(
             &b,

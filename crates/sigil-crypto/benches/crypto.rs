@@ -4,44 +4,29 @@
 use criterion::{Criterion, criterion_group, criterion_main};
 use ring::rand::SystemRandom;
 use ring::signature::{ECDSA_P256_SHA256_ASN1_SIGNING, ECDSA_P384_SHA384_ASN1_SIGNING, EcdsaKeyPair, KeyPair};
-use sigil_crypto::der::{self, tag};
-use sigil_crypto::{HashAlgorithm, SignatureScheme, VerifyingKey};
-
-fn spki(curve_oid: &[u8], point: &[u8]) -> Vec<u8> {
-    let alg = der::encode(
-        tag::SEQUENCE,
-        &[
-            der::encode(tag::OID, &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01]),
-            der::encode(tag::OID, curve_oid),
-        ]
-        .concat(),
-    );
-    let mut bits = vec![0u8];
-    bits.extend_from_slice(point);
-    der::encode(tag::SEQUENCE, &[alg, der::encode(tag::BIT_STRING, &bits)].concat())
-}
+use sigil_crypto::{HashAlgorithm, KeyAlgorithm, SignatureScheme, VerifyingKey, spki_der_for};
 
 fn bench(c: &mut Criterion) {
     let rng = SystemRandom::new();
     let msg = vec![7u8; 1500];
-    for (name, signing, oid, scheme) in [
+    for (name, signing, alg, scheme) in [
         (
             "P-256",
             &ECDSA_P256_SHA256_ASN1_SIGNING,
-            &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07][..],
+            KeyAlgorithm::EcdsaP256,
             SignatureScheme::EcdsaSha256,
         ),
         (
             "P-384",
             &ECDSA_P384_SHA384_ASN1_SIGNING,
-            &[0x2b, 0x81, 0x04, 0x00, 0x22][..],
+            KeyAlgorithm::EcdsaP384,
             SignatureScheme::EcdsaSha384,
         ),
     ] {
         let pkcs8 = EcdsaKeyPair::generate_pkcs8(signing, &rng).unwrap();
         let kp = EcdsaKeyPair::from_pkcs8(signing, pkcs8.as_ref(), &rng).unwrap();
         let sig = kp.sign(&rng, &msg).unwrap();
-        let vk = VerifyingKey::from_spki_der(&spki(oid, kp.public_key().as_ref())).unwrap();
+        let vk = VerifyingKey::from_spki_der(&spki_der_for(alg, kp.public_key().as_ref())).unwrap();
         let hash = scheme.hash().unwrap();
         let digest = hash.digest(&msg);
         c.bench_function(&format!("ECDSA {name} verify (1500-byte message)"), |b| {

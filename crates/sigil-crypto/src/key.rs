@@ -311,16 +311,7 @@ impl VerifyingKey {
 
     /// Parses a bare PKCS#1 `RSAPublicKey` (the deprecated `PKCS1_RSA_*` key details of old trusted roots).
     pub fn from_pkcs1_rsa_der(rsa_public_key: &[u8]) -> Result<Self, Error> {
-        let alg = der::encode(
-            tag::SEQUENCE,
-            &[der::encode(tag::OID, OID_RSA), der::encode(tag::NULL, &[])].concat(),
-        );
-        let mut bits = vec![0u8];
-        bits.extend_from_slice(rsa_public_key);
-        Self::from_spki_der(&der::encode(
-            tag::SEQUENCE,
-            &[alg, der::encode(tag::BIT_STRING, &bits)].concat(),
-        ))
+        Self::from_spki_der(&spki_der_for(KeyAlgorithm::Rsa { bits: 0 }, rsa_public_key))
     }
 
     /// Parses a PEM `PUBLIC KEY`.
@@ -420,6 +411,27 @@ impl VerifyingKey {
     }
 }
 
+/// Wraps raw key bytes (an uncompressed EC point, a 32-byte Ed25519 key, or a PKCS#1 `RSAPublicKey`)
+/// in a DER SubjectPublicKeyInfo. The bytes are not checked here; parse the result with
+/// [`VerifyingKey::from_spki_der`] to validate them.
+pub fn spki_der_for(alg: KeyAlgorithm, raw: &[u8]) -> Vec<u8> {
+    let oid = |o: &[u8]| der::encode(tag::OID, o);
+    let alg_id = match alg {
+        KeyAlgorithm::EcdsaP256 => [oid(OID_EC_PUBLIC_KEY), oid(OID_P256)].concat(),
+        KeyAlgorithm::EcdsaP384 => [oid(OID_EC_PUBLIC_KEY), oid(OID_P384)].concat(),
+        KeyAlgorithm::EcdsaP521 => [oid(OID_EC_PUBLIC_KEY), oid(OID_P521)].concat(),
+        KeyAlgorithm::Ed25519 => oid(OID_ED25519),
+        KeyAlgorithm::Rsa { .. } => [oid(OID_RSA), der::encode(tag::NULL, &[])].concat(),
+    };
+    let mut bits = Vec::with_capacity(raw.len() + 1);
+    bits.push(0);
+    bits.extend_from_slice(raw);
+    der::encode(
+        tag::SEQUENCE,
+        &[der::encode(tag::SEQUENCE, &alg_id), der::encode(tag::BIT_STRING, &bits)].concat(),
+    )
+}
+
 fn rsa_modulus_bits(rsa_public_key: &[u8]) -> Result<usize, Error> {
     let seq = der::parse_single(rsa_public_key)?;
     let mut r = seq.reader();
@@ -449,17 +461,7 @@ fwlMW+gIutNKVRaMyS4rQKvgngc5p8UbLj55pVHhIoAxi/SRgURZI0J3Xw==
 -----END PUBLIC KEY-----";
 
     fn spki_for_p256(point: &[u8]) -> Vec<u8> {
-        let alg = der::encode(
-            tag::SEQUENCE,
-            &[
-                der::encode(tag::OID, OID_EC_PUBLIC_KEY),
-                der::encode(tag::OID, OID_P256),
-            ]
-            .concat(),
-        );
-        let mut bits = vec![0u8];
-        bits.extend_from_slice(point);
-        der::encode(tag::SEQUENCE, &[alg, der::encode(tag::BIT_STRING, &bits)].concat())
+        spki_der_for(KeyAlgorithm::EcdsaP256, point)
     }
 
     #[test]
@@ -510,10 +512,7 @@ fwlMW+gIutNKVRaMyS4rQKvgngc5p8UbLj55pVHhIoAxi/SRgURZI0J3Xw==
         let rng = SystemRandom::new();
         let pkcs8 = Ed25519KeyPair::generate_pkcs8(&rng).unwrap();
         let kp = Ed25519KeyPair::from_pkcs8(pkcs8.as_ref()).unwrap();
-        let alg = der::encode(tag::SEQUENCE, &der::encode(tag::OID, OID_ED25519));
-        let mut bits = vec![0u8];
-        bits.extend_from_slice(kp.public_key().as_ref());
-        let spki = der::encode(tag::SEQUENCE, &[alg, der::encode(tag::BIT_STRING, &bits)].concat());
+        let spki = spki_der_for(KeyAlgorithm::Ed25519, kp.public_key().as_ref());
         let vk = VerifyingKey::from_spki_der(&spki).unwrap();
         let sig = kp.sign(b"m");
         vk.verify(SignatureScheme::Ed25519, b"m", sig.as_ref()).unwrap();

@@ -12,7 +12,7 @@ mod key;
 mod pem;
 
 pub use digest::{HashAlgorithm, Hasher, sha256};
-pub use key::{KeyAlgorithm, PublicKeyDetails, SignatureScheme, VerifyingKey};
+pub use key::{KeyAlgorithm, PublicKeyDetails, SignatureScheme, VerifyingKey, spki_der_for};
 pub use pem::{pem_blocks, pem_decode_one, pem_encode};
 
 /// Errors of this crate.

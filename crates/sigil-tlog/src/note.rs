@@ -338,16 +338,10 @@ impl NoteVerifier {
 
 /// The DER SubjectPublicKeyInfo of a raw 32-byte Ed25519 public key.
 pub fn ed25519_spki(raw: &[u8]) -> Result<Vec<u8>, Error> {
-    use sigil_crypto::der::{encode, tag};
     if raw.len() != 32 {
         return Err(Error::InvalidKey("Ed25519 keys are 32 bytes".into()));
     }
-    const OID_ED25519: &[u8] = &[0x2b, 0x65, 0x70];
-    let alg = encode(tag::SEQUENCE, &encode(tag::OID, OID_ED25519));
-    let mut bits = Vec::with_capacity(33);
-    bits.push(0);
-    bits.extend_from_slice(raw);
-    Ok(encode(tag::SEQUENCE, &[alg, encode(tag::BIT_STRING, &bits)].concat()))
+    Ok(sigil_crypto::spki_der_for(sigil_crypto::KeyAlgorithm::Ed25519, raw))
 }
 
 /// A verifying key of the form `<name>+<hex key ID>+<base64(type ‖ key)>` (signed-note "vkey").

@@ -7,7 +7,6 @@ use base64::engine::general_purpose::STANDARD as B64;
 use ring::rand::SystemRandom;
 use ring::signature::{ECDSA_P256_SHA256_ASN1_SIGNING, EcdsaKeyPair, KeyPair};
 use serde_json::{Value, json};
-use sigil_crypto::der::{self, tag};
 
 pub const NOW: i64 = 1_750_000_000;
 
@@ -17,15 +16,7 @@ pub fn b64(b: &[u8]) -> String {
 
 /// SPKI DER for an uncompressed P-256 point.
 pub fn p256_spki(point: &[u8]) -> Vec<u8> {
-    let oid_ec = [0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01];
-    let oid_p256 = [0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07];
-    let alg = der::encode(
-        tag::SEQUENCE,
-        &[der::encode(tag::OID, &oid_ec), der::encode(tag::OID, &oid_p256)].concat(),
-    );
-    let mut bits = vec![0u8];
-    bits.extend_from_slice(point);
-    der::encode(tag::SEQUENCE, &[alg, der::encode(tag::BIT_STRING, &bits)].concat())
+    sigil_crypto::spki_der_for(sigil_crypto::KeyAlgorithm::EcdsaP256, point)
 }
 
 /// A P-256 key pair.

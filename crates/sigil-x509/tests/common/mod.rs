@@ -202,13 +202,7 @@ impl Key {
         let rng = SystemRandom::new();
         let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, &rng).unwrap();
         let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, pkcs8.as_ref(), &rng).unwrap();
-        let alg = encode(
-            tag::SEQUENCE,
-            &[encode(tag::OID, oids::EC_PUBLIC_KEY), encode(tag::OID, oids::P256)].concat(),
-        );
-        let mut bits = vec![0u8];
-        bits.extend_from_slice(pair.public_key().as_ref());
-        let spki = encode(tag::SEQUENCE, &[alg, encode(tag::BIT_STRING, &bits)].concat());
+        let spki = sigil_crypto::spki_der_for(sigil_crypto::KeyAlgorithm::EcdsaP256, pair.public_key().as_ref());
         Self { pair, spki }
     }
 
