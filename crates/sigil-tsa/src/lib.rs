@@ -35,7 +35,9 @@ mod verify;
 
 pub use parse::{TimeStampResponse, TstInfo};
 pub use request::TimeStampRequest;
-pub use verify::{TimestampAuthority, VerifiedTimestamp, verify_timestamp};
+pub use verify::{
+    PreparedAuthorities, TimestampAuthority, VerifiedTimestamp, verify_timestamp, verify_timestamp_prepared,
+};
 
 /// Largest `TimeStampResp` accepted, in bytes.
 pub const MAX_RESPONSE_LEN: usize = 64 * 1024;

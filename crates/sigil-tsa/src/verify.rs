@@ -1,7 +1,7 @@
 //! Verification of a time-stamp response against trusted timestamp authorities.
 
 use sigil_crypto::{HashAlgorithm, SignatureScheme};
-use sigil_x509::{Certificate, ExtendedKeyUsage};
+use sigil_x509::{Certificate, ExtendedKeyUsage, TrustedChain};
 
 use crate::parse::{hash_from_oid, oid};
 use crate::{Error, TimeStampResponse};
@@ -21,6 +21,42 @@ impl TimestampAuthority {
     /// Whether `t` is inside `[valid_from, valid_until]`.
     pub fn valid_at(&self, t: i64) -> bool {
         self.valid_from.is_none_or(|s| s <= t) && self.valid_until.is_none_or(|e| t <= e)
+    }
+}
+
+/// Timestamp authorities whose fixed chain links (leaf by intermediate, up to the root) were checked
+/// once, so verifying a token costs its own CMS signature only. The time-dependent checks (validity at
+/// `genTime`, EKU, windows) still run for every token. Build once per trusted root and reuse.
+#[derive(Debug, Clone)]
+pub struct PreparedAuthorities {
+    list: Vec<(TimestampAuthority, Option<TrustedChain>)>,
+}
+
+impl PreparedAuthorities {
+    pub fn new(authorities: Vec<TimestampAuthority>) -> Self {
+        let list = authorities
+            .into_iter()
+            .map(|a| {
+                // Only a chain whose every link verifies is prepared; others keep the full check, which
+                // then reports the precise failure.
+                let prepared = match a.chain.as_slice() {
+                    [leaf, rest @ ..] if !rest.is_empty() => TrustedChain::new(rest.to_vec())
+                        .ok()
+                        .filter(|tc| tc.verify_leaf_signature(leaf).is_ok()),
+                    _ => None,
+                };
+                (a, prepared)
+            })
+            .collect();
+        Self { list }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.list.is_empty()
+    }
+
+    pub fn len(&self) -> usize {
+        self.list.len()
     }
 }
 
@@ -52,7 +88,12 @@ fn cms_scheme(sig_alg_oid: &str, digest: HashAlgorithm) -> Result<SignatureSchem
 }
 
 /// Checks the token against one authority whose leaf the SignerInfo names and whose window contains genTime.
-fn verify_with(resp: &TimeStampResponse, signed_bytes: &[u8], authority: &TimestampAuthority) -> Result<(), Error> {
+fn verify_with(
+    resp: &TimeStampResponse,
+    signed_bytes: &[u8],
+    authority: &TimestampAuthority,
+    prepared: Option<&TrustedChain>,
+) -> Result<(), Error> {
     let leaf = authority.chain.first().ok_or(Error::UntrustedSigner)?;
     let si = &resp.signer;
     let tst = resp.tst_info();
@@ -78,11 +119,12 @@ fn verify_with(resp: &TimeStampResponse, signed_bytes: &[u8], authority: &Timest
     }
 
     // The trusted chain, for timestamping, at genTime.
-    let checked = match authority.chain.get(1..) {
-        Some(rest) if !rest.is_empty() => {
+    let checked = match (prepared, authority.chain.get(1..)) {
+        (Some(links), _) => links.check_leaf_path(leaf, tst.gen_time, ExtendedKeyUsage::TimeStamping),
+        (None, Some(rest)) if !rest.is_empty() => {
             sigil_x509::verify_chain(leaf, rest, tst.gen_time, ExtendedKeyUsage::TimeStamping)
         }
-        _ => sigil_x509::check_end_entity(leaf, tst.gen_time, ExtendedKeyUsage::TimeStamping),
+        (None, _) => sigil_x509::check_end_entity(leaf, tst.gen_time, ExtendedKeyUsage::TimeStamping),
     };
     checked.map_err(Error::ChainInvalid)?;
 
@@ -104,23 +146,34 @@ pub fn verify_timestamp(
     signed_bytes: &[u8],
     authorities: &[TimestampAuthority],
 ) -> Result<VerifiedTimestamp, Error> {
+    verify_timestamp_prepared(resp, signed_bytes, &PreparedAuthorities::new(authorities.to_vec()))
+}
+
+/// [`verify_timestamp`] against authorities prepared once ([`PreparedAuthorities`]).
+pub fn verify_timestamp_prepared(
+    resp: &TimeStampResponse,
+    signed_bytes: &[u8],
+    authorities: &PreparedAuthorities,
+) -> Result<VerifiedTimestamp, Error> {
     let gen_time = resp.tst_info().gen_time;
-    let signer_matches: Vec<(usize, &TimestampAuthority)> = authorities
+    let signer_matches: Vec<(usize, &TimestampAuthority, Option<&TrustedChain>)> = authorities
+        .list
         .iter()
         .enumerate()
-        .filter(|(_, a)| a.chain.first().is_some_and(|leaf| resp.signer.sid.matches(leaf)))
+        .filter(|(_, (a, _))| a.chain.first().is_some_and(|leaf| resp.signer.sid.matches(leaf)))
+        .map(|(i, (a, p))| (i, a, p.as_ref()))
         .collect();
     if signer_matches.is_empty() {
         return Err(Error::UntrustedSigner);
     }
     let mut first_err = None;
     let mut in_window = false;
-    for (index, authority) in signer_matches {
+    for (index, authority, prepared) in signer_matches {
         if !authority.valid_at(gen_time) {
             continue;
         }
         in_window = true;
-        match verify_with(resp, signed_bytes, authority) {
+        match verify_with(resp, signed_bytes, authority, prepared) {
             Ok(()) => {
                 return Ok(VerifiedTimestamp {
                     time: gen_time,

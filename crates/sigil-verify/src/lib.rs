@@ -51,7 +51,7 @@ use sigil_bundle::{Bundle, Limits, Statement, TransparencyLogEntry};
 use sigil_crypto::{HashAlgorithm, KeyAlgorithm, PublicKeyDetails, SignatureScheme, VerifyingKey};
 use sigil_policy::Policy;
 use sigil_trust::{TlogInstance, TrustedMaterial};
-use sigil_tsa::{TimeStampResponse, TimestampAuthority};
+use sigil_tsa::{PreparedAuthorities, TimeStampResponse, TimestampAuthority};
 use sigil_x509::{Certificate, CtLog, ExtendedKeyUsage, FulcioIdentity, TrustedChain};
 
 pub use artifact::Artifact;
@@ -179,7 +179,7 @@ impl VerifiedBundle {
 #[derive(Debug, Clone)]
 pub struct Verifier {
     trust: TrustedMaterial,
-    tsas: Vec<TimestampAuthority>,
+    tsas: PreparedAuthorities,
     tsa_uris: Vec<String>,
     ctlogs: Vec<CtLog>,
     /// Fulcio chains with their links checked once, and their trusted-root windows.
@@ -268,15 +268,17 @@ impl Signer {
 
 impl Verifier {
     pub fn new(trust: TrustedMaterial, options: VerifierOptions) -> Self {
-        let tsas = trust
-            .timestamp_authorities
-            .iter()
-            .map(|a| TimestampAuthority {
-                chain: a.chain.clone(),
-                valid_from: Some(a.validity.start),
-                valid_until: a.validity.end,
-            })
-            .collect();
+        let tsas = PreparedAuthorities::new(
+            trust
+                .timestamp_authorities
+                .iter()
+                .map(|a| TimestampAuthority {
+                    chain: a.chain.clone(),
+                    valid_from: Some(a.validity.start),
+                    valid_until: a.validity.end,
+                })
+                .collect(),
+        );
         let tsa_uris = trust.timestamp_authorities.iter().map(|a| a.uri.clone()).collect();
         let ctlogs = trust
             .ctlogs
@@ -541,7 +543,7 @@ impl Verifier {
             }
             let resp = TimeStampResponse::from_der(&st.signed_timestamp)
                 .map_err(|err| VerificationError::new(Code::TimestampInvalid, format!("timestamp {i}: {err}")))?;
-            let v = sigil_tsa::verify_timestamp(&resp, signature, &self.tsas)
+            let v = sigil_tsa::verify_timestamp_prepared(&resp, signature, &self.tsas)
                 .map_err(|err| VerificationError::new(Code::TimestampInvalid, format!("timestamp {i}: {err}")))?;
             if v.time > now {
                 return fail(
