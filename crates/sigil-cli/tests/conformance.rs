@@ -140,7 +140,7 @@ fn run_case(dir: &Path, artifact_arg: &str) -> Result<(), String> {
 }
 
 #[test]
-fn conformance_bundle_verify_cases() {
+fn sigstore_conformance_70_cases_140_runs_from_shared_fixtures() {
     let dir = cases_dir();
     println!("reading conformance cases from {}", dir.display());
     let mut cases: Vec<PathBuf> = std::fs::read_dir(&dir)
