@@ -31,6 +31,16 @@ fn test() -> bool {
         && run(Command::new("cargo")
             .current_dir(root())
             .args(["test", "--workspace", "--doc"]))
+        // Shown again uncaptured: where the conformance cases were read from and how many runs passed.
+        && run(Command::new("cargo").current_dir(root()).args([
+            "test",
+            "-p",
+            "sigil-cli",
+            "--test",
+            "conformance",
+            "--",
+            "--nocapture",
+        ]))
 }
 
 const FUZZ_TARGETS: [&str; 5] = ["bundle", "trusted_root", "checkpoint", "certificate", "timestamp"];
