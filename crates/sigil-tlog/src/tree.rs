@@ -118,22 +118,19 @@ impl MerkleTree {
     pub fn tile(&self, level: u8, index: u64, width: u16) -> Result<Vec<Hash>, Error> {
         let tile = crate::tiles::TileId::new(level, index, width)?;
         let height = u32::from(level) * 8;
-        let first = tile
-            .index
-            .checked_mul(u64::from(crate::tiles::TILE_WIDTH))
-            .ok_or(Error::InvalidTile("tile index overflows"))?;
-        (0..u64::from(width))
-            .map(|i| {
-                first
-                    .checked_add(i)
-                    .and_then(|n| self.perfect_subtree(height, n))
-                    .ok_or_else(|| Error::TreeSizeOutOfRange {
-                        requested: first
-                            .saturating_add(u64::from(width))
-                            .saturating_mul(1u64.checked_shl(height).unwrap_or(u64::MAX)),
-                        available: self.size(),
-                    })
-            })
+        // Hashes `first .. first + width` of height `8·level`; the tree must hold all the leaves below them.
+        let first = tile.index.checked_mul(u64::from(crate::tiles::TILE_WIDTH));
+        let end = first.and_then(|f| f.checked_add(u64::from(width)));
+        let leaves_needed = end.and_then(|e| e.checked_mul(1u64.checked_shl(height)?));
+        let out_of_range = Error::TreeSizeOutOfRange {
+            requested: leaves_needed.unwrap_or(u64::MAX),
+            available: self.size(),
+        };
+        let (Some(first), Some(end)) = (first, end) else {
+            return Err(out_of_range);
+        };
+        (first..end)
+            .map(|n| self.perfect_subtree(height, n).ok_or_else(|| out_of_range.clone()))
             .collect()
     }
 
@@ -296,5 +293,24 @@ mod tests {
         assert_eq!(t.tile(1, 0, 1).unwrap(), vec![root_of(&l[..256])]);
         assert!(t.tile(1, 0, 2).is_err());
         assert!(t.tile(0, 0, 0).is_err());
+    }
+
+    #[test]
+    fn every_tile_of_a_tree_can_be_served() {
+        let size = 70_000u64;
+        let t = MerkleTree::from_leaf_hashes(leaves(size));
+        let tiles: Vec<_> = crate::tiles::tiles_for_size(size).collect();
+        assert_eq!(tiles.len(), 277);
+        for tile in &tiles {
+            let hashes = t.tile(tile.level, tile.index, tile.width).unwrap();
+            assert_eq!(hashes.len(), usize::from(tile.width));
+            // One more hash than the tree holds at that level is refused.
+            if !tile.is_full() {
+                assert!(t.tile(tile.level, tile.index, tile.width + 1).is_err());
+            }
+        }
+        // A level-1 hash is the MTH of the level-0 tile below it.
+        let level0 = t.tile(0, 5, 256).unwrap();
+        assert_eq!(t.tile(1, 0, 256).unwrap()[5], root_of(&level0));
     }
 }
