@@ -1,0 +1,127 @@
+//! Durable file writes: temp file, fsync, atomic rename, fsync of the directory.
+
+use std::collections::BTreeSet;
+use std::fs::{self, File, OpenOptions};
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use crate::Error;
+
+/// Writes files under a root directory so that, once [`Writer::commit`] returns, every file written is durable
+/// under its final name (or, after a crash before that, absent or with its previous content: never half-written).
+#[derive(Debug)]
+pub(crate) struct Writer<'a> {
+    root: &'a Path,
+    tmp_dir: PathBuf,
+    /// Directories whose entries changed (renames, new subdirectories): fsynced at commit.
+    dirty_dirs: BTreeSet<PathBuf>,
+    /// Temp files written and fsynced, waiting for their rename.
+    staged: Vec<(PathBuf, PathBuf)>,
+}
+
+static TMP_COUNTER: AtomicU64 = AtomicU64::new(0);
+
+impl<'a> Writer<'a> {
+    pub(crate) fn new(root: &'a Path) -> Self {
+        Self {
+            root,
+            tmp_dir: root.join("tmp"),
+            dirty_dirs: BTreeSet::new(),
+            staged: Vec::new(),
+        }
+    }
+
+    /// Writes `data` to a temp file and fsyncs it; the rename to `rel` happens in [`Self::commit`].
+    pub(crate) fn stage(&mut self, rel: &str, data: &[u8]) -> Result<(), Error> {
+        let target = self.root.join(rel);
+        let n = TMP_COUNTER.fetch_add(1, Ordering::Relaxed);
+        let tmp = self.tmp_dir.join(format!("{}.{n}.tmp", std::process::id()));
+        write_synced(&tmp, data, None)?;
+        if let Some(parent) = target.parent() {
+            self.ensure_dir(parent)?;
+        }
+        self.staged.push((tmp, target));
+        Ok(())
+    }
+
+    /// Creates `dir` and any missing parents, remembering every directory whose entries changed.
+    fn ensure_dir(&mut self, dir: &Path) -> Result<(), Error> {
+        if dir.is_dir() {
+            return Ok(());
+        }
+        if let Some(parent) = dir.parent() {
+            self.ensure_dir(parent)?;
+            self.dirty_dirs.insert(parent.to_path_buf());
+        }
+        match fs::create_dir(dir) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+            Err(e) => Err(Error::io("create directory", dir, &e)),
+        }
+    }
+
+    /// Renames every staged file into place, then fsyncs every changed directory.
+    pub(crate) fn commit(mut self) -> Result<(), Error> {
+        for (tmp, target) in std::mem::take(&mut self.staged) {
+            fs::rename(&tmp, &target).map_err(|e| Error::io("rename into", &target, &e))?;
+            if let Some(parent) = target.parent() {
+                self.dirty_dirs.insert(parent.to_path_buf());
+            }
+        }
+        for dir in &self.dirty_dirs {
+            sync_dir(dir)?;
+        }
+        Ok(())
+    }
+}
+
+/// Creates (or truncates) `path`, writes `data`, fsyncs it. `mode` sets Unix permissions on creation.
+pub(crate) fn write_synced(path: &Path, data: &[u8], mode: Option<u32>) -> Result<(), Error> {
+    let mut opts = OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    if let Some(mode) = mode {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        opts.mode(mode);
+    }
+    #[cfg(not(unix))]
+    let _ = mode;
+    let mut f = opts.open(path).map_err(|e| Error::io("create", path, &e))?;
+    f.write_all(data).map_err(|e| Error::io("write", path, &e))?;
+    f.sync_all().map_err(|e| Error::io("fsync", path, &e))
+}
+
+/// fsyncs a directory, making renames and creations inside it durable.
+pub(crate) fn sync_dir(dir: &Path) -> Result<(), Error> {
+    let f = File::open(dir).map_err(|e| Error::io("open directory", dir, &e))?;
+    f.sync_all().map_err(|e| Error::io("fsync directory", dir, &e))
+}
+
+/// Reads a file; `Ok(None)` if it does not exist.
+pub(crate) fn read_optional(path: &Path) -> Result<Option<Vec<u8>>, Error> {
+    match fs::read(path) {
+        Ok(data) => Ok(Some(data)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(Error::io("read", path, &e)),
+    }
+}
+
+/// Removes a file if it exists.
+pub(crate) fn remove_optional(path: &Path) -> Result<bool, Error> {
+    match fs::remove_file(path) {
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+        Err(e) => Err(Error::io("remove", path, &e)),
+    }
+}
+
+/// Replaces the file at `path` atomically and durably (temp next to it, fsync, rename, fsync of the directory).
+pub(crate) fn replace_file(path: &Path, data: &[u8]) -> Result<(), Error> {
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    let tmp = PathBuf::from(tmp);
+    write_synced(&tmp, data, None)?;
+    fs::rename(&tmp, path).map_err(|e| Error::io("rename into", path, &e))?;
+    sync_dir(path.parent().unwrap_or(Path::new(".")))
+}

@@ -1,0 +1,960 @@
+//! The log: open and recover, durable group-committed appends, reads and proofs.
+
+use std::collections::HashMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, RwLock, mpsc};
+use std::thread::JoinHandle;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as B64;
+use sigil_crypto::VerifyingKey;
+use sigil_tlog::{
+    Checkpoint, EMPTY_ROOT, Hash, NoteVerifier, SIG_TYPE_ED25519, SignedCheckpoint, TILE_WIDTH, hash_leaf,
+};
+
+use crate::index::Index;
+use crate::keys::Keys;
+use crate::tree::{self, Edge, FullTile, TileTree, hashes_at};
+use crate::{Error, fsio};
+
+/// Most entries integrated in one batch. Also bounds how far past the committed size a crashed batch can have
+/// written, which recovery relies on when it removes that garbage.
+pub const MAX_BATCH: usize = 4096;
+/// Largest entry: a tile entry bundle prefixes each entry with a uint16 length.
+pub const MAX_ENTRY_SIZE: usize = u16::MAX as usize;
+const WIDTH: u64 = TILE_WIDTH as u64;
+/// Tile levels a u64-sized tree can have.
+const LEVELS: u8 = 8;
+
+/// How to open a log.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct LogOptions {
+    /// The checkpoint origin and key name: a schema-less URL, usually the host name (e.g. `log.example.com`).
+    pub origin: String,
+    /// Where the signer's high-water mark lives. Default: `<data dir>/signer-hwm`. Put it on another volume (next
+    /// to an off-box copy of the key) so that restoring an old backup of the data directory is detected.
+    pub high_water_mark: Option<PathBuf>,
+    /// Most entries per batch (1..=[`MAX_BATCH`]).
+    pub max_batch: usize,
+}
+
+impl LogOptions {
+    pub fn new(origin: impl Into<String>) -> Self {
+        Self {
+            origin: origin.into(),
+            high_water_mark: None,
+            max_batch: MAX_BATCH,
+        }
+    }
+
+    pub fn with_high_water_mark(mut self, path: impl Into<PathBuf>) -> Self {
+        self.high_water_mark = Some(path.into());
+        self
+    }
+}
+
+/// A durably integrated entry and the first checkpoint that contains it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Appended {
+    pub index: u64,
+    pub leaf_hash: Hash,
+    /// The signed checkpoint (note text) the entry is included in.
+    pub checkpoint: Arc<str>,
+    pub tree_size: u64,
+    pub root_hash: Hash,
+}
+
+/// Result of [`Log::append`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AppendOutcome {
+    /// A new entry, now durable.
+    New(Appended),
+    /// The same bytes were appended before, at `index`; nothing was added.
+    Duplicate(Appended),
+}
+
+impl AppendOutcome {
+    pub fn appended(&self) -> &Appended {
+        match self {
+            Self::New(a) | Self::Duplicate(a) => a,
+        }
+    }
+
+    pub fn index(&self) -> u64 {
+        self.appended().index
+    }
+
+    pub fn is_duplicate(&self) -> bool {
+        matches!(self, Self::Duplicate(_))
+    }
+}
+
+/// The published state readers see.
+#[derive(Debug)]
+struct Published {
+    edge: Edge,
+    root: Hash,
+    checkpoint: Arc<str>,
+}
+
+#[derive(Debug)]
+struct Shared {
+    dir: PathBuf,
+    origin: String,
+    keys: Keys,
+    hwm_path: PathBuf,
+    published: RwLock<Arc<Published>>,
+    poisoned: AtomicBool,
+}
+
+struct Request {
+    leaf: Vec<u8>,
+    reply: mpsc::SyncSender<Result<AppendOutcome, Error>>,
+}
+
+/// A transparency log stored in a data directory. See the crate documentation for the layout and guarantees.
+#[derive(Debug)]
+pub struct Log {
+    shared: Arc<Shared>,
+    index: Arc<Mutex<Index>>,
+    tx: Mutex<Option<mpsc::Sender<Request>>>,
+    integrator: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl std::fmt::Debug for Request {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Request").field("len", &self.leaf.len()).finish()
+    }
+}
+
+/// The signer's high-water mark: the largest checkpoint it ever signed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct HighWater {
+    size: u64,
+    root: Hash,
+}
+
+impl HighWater {
+    fn encode(&self) -> String {
+        format!("{}\n{}\n", self.size, B64.encode(self.root))
+    }
+
+    fn decode(bytes: &[u8], path: &Path) -> Result<Self, Error> {
+        let bad = || Error::Corrupt(format!("high-water mark {} is malformed", path.display()));
+        let text = std::str::from_utf8(bytes).map_err(|_| bad())?;
+        let mut lines = text.lines();
+        let size = lines.next().and_then(|s| s.parse().ok()).ok_or_else(bad)?;
+        let root = lines
+            .next()
+            .and_then(|s| B64.decode(s).ok())
+            .and_then(|v| <[u8; 32]>::try_from(v).ok())
+            .ok_or_else(bad)?;
+        Ok(Self { size, root })
+    }
+}
+
+impl Log {
+    /// Opens the log in `dir`, creating it (and its keys) on first start, or recovering the last durable state.
+    ///
+    /// Fails if the durable tree is smaller than, or inconsistent with, the last checkpoint the signer signed
+    /// (its high-water mark): that is what restoring an old backup looks like.
+    pub fn open(dir: impl AsRef<Path>, options: LogOptions) -> Result<Self, Error> {
+        let dir = dir.as_ref().to_path_buf();
+        sigil_tlog::check_key_name(&options.origin)?;
+        if options.max_batch == 0 || options.max_batch > MAX_BATCH {
+            return Err(Error::InvalidRequest("max_batch must be 1 to 4096"));
+        }
+        for sub in ["", "keys", "tmp", "tile"] {
+            let d = dir.join(sub);
+            fs::create_dir_all(&d).map_err(|e| Error::io("create directory", &d, &e))?;
+        }
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            let d = dir.join("keys");
+            fs::set_permissions(&d, fs::Permissions::from_mode(0o700)).map_err(|e| Error::io("chmod", &d, &e))?;
+        }
+        fsio::sync_dir(&dir)?;
+        clear_tmp(&dir.join("tmp"))?;
+
+        let cp_path = dir.join("checkpoint");
+        let cp_text = fsio::read_optional(&cp_path)?;
+        let keys = Keys::load_or_create(&dir.join("keys"), cp_text.is_none())?;
+        let verifier = NoteVerifier::ed25519(&options.origin, keys.ed25519_verifying_key()?)?;
+        let hwm_path = options
+            .high_water_mark
+            .clone()
+            .unwrap_or_else(|| dir.join("signer-hwm"));
+        let hwm = fsio::read_optional(&hwm_path)?
+            .map(|b| HighWater::decode(&b, &hwm_path))
+            .transpose()?;
+
+        let committed = match &cp_text {
+            Some(bytes) => {
+                let text = std::str::from_utf8(bytes).map_err(|_| Error::Corrupt("checkpoint is not UTF-8".into()))?;
+                let cp = SignedCheckpoint::open(text, &verifier, &options.origin)
+                    .map_err(|e| Error::Corrupt(format!("checkpoint does not verify with the log key: {e}")))?;
+                HighWater {
+                    size: cp.checkpoint.size,
+                    root: cp.checkpoint.root_hash,
+                }
+            }
+            None => HighWater {
+                size: 0,
+                root: EMPTY_ROOT,
+            },
+        };
+        let hwm = match hwm {
+            Some(h) => h,
+            None if committed.size == 0 => committed,
+            None => return Err(Error::MissingHighWaterMark(hwm_path)),
+        };
+
+        // The signer may have signed (and persisted its mark for) one batch past the checkpoint file if the crash
+        // came between the two writes; the tiles for it are durable by then, so adopt it.
+        let target = committed.size.max(hwm.size);
+        let edge = match load_edge(&dir, target) {
+            Ok(edge) => edge,
+            Err(_) if target > committed.size => {
+                return Err(Error::BehindHighWaterMark {
+                    durable_size: committed.size,
+                    signed_size: hwm.size,
+                });
+            }
+            Err(e) => return Err(e),
+        };
+        let root = edge.root();
+        let tree = TileTree {
+            root: &dir,
+            edge: &edge,
+        };
+        if target == committed.size && root != committed.root {
+            return Err(Error::Corrupt(format!(
+                "the tree re-derived from tiles at size {target} does not match the checkpoint"
+            )));
+        }
+        if tree.subtree(0, hwm.size)? != hwm.root {
+            return Err(Error::InconsistentWithHighWaterMark { size: hwm.size });
+        }
+        if tree.subtree(0, committed.size)? != committed.root {
+            return Err(Error::InconsistentWithHighWaterMark { size: committed.size });
+        }
+        let entries = load_partial_bundle(&dir, &edge)?;
+        remove_garbage(&dir, target)?;
+
+        let shared = Shared {
+            dir: dir.clone(),
+            origin: options.origin.clone(),
+            keys,
+            hwm_path,
+            published: RwLock::new(Arc::new(Published {
+                edge: edge.clone(),
+                root,
+                checkpoint: Arc::from(""),
+            })),
+            poisoned: AtomicBool::new(false),
+        };
+        let checkpoint: Arc<str> = match (&cp_text, target == committed.size) {
+            (Some(bytes), true) => Arc::from(String::from_utf8_lossy(bytes).as_ref()),
+            _ => Arc::from(shared.sign_and_store(&edge, root, hwm)?.as_str()),
+        };
+        shared.publish(Published {
+            edge: edge.clone(),
+            root,
+            checkpoint,
+        });
+
+        let mut index = Index::open(&dir.join("dedup.redb"))?;
+        catch_up_index(&mut index, &dir, &edge)?;
+        let index = Arc::new(Mutex::new(index));
+
+        let shared = Arc::new(shared);
+        let (tx, rx) = mpsc::channel::<Request>();
+        let integrator = Integrator {
+            shared: Arc::clone(&shared),
+            index: Arc::clone(&index),
+            edge,
+            entries,
+            max_batch: options.max_batch,
+        };
+        let handle = std::thread::Builder::new()
+            .name("sigil-log-integrator".into())
+            .spawn(move || integrator.run(&rx))
+            .map_err(|e| Error::io("spawn integrator thread", &dir, &e))?;
+        Ok(Self {
+            shared,
+            index,
+            tx: Mutex::new(Some(tx)),
+            integrator: Mutex::new(Some(handle)),
+        })
+    }
+
+    /// Appends an entry and returns once it, the tiles that prove it and a checkpoint containing it are durable.
+    ///
+    /// Callable from many threads: concurrent calls are integrated together in one batch (one set of fsyncs).
+    /// Appending bytes that are already in the log returns [`AppendOutcome::Duplicate`] with the original index.
+    pub fn append(&self, leaf: &[u8]) -> Result<AppendOutcome, Error> {
+        if leaf.is_empty() || leaf.len() > MAX_ENTRY_SIZE {
+            return Err(Error::EntrySize { len: leaf.len() });
+        }
+        let (reply, rx) = mpsc::sync_channel(1);
+        {
+            let tx = self.tx.lock().map_err(|_| Error::Closed)?;
+            tx.as_ref()
+                .ok_or(Error::Closed)?
+                .send(Request {
+                    leaf: leaf.to_vec(),
+                    reply,
+                })
+                .map_err(|_| Error::Closed)?;
+        }
+        rx.recv().map_err(|_| Error::Closed)?
+    }
+
+    /// Appends many entries at once (e.g. an import): the same as calling [`Self::append`] for each from
+    /// concurrent threads, in order; returns one outcome per entry.
+    pub fn append_many(&self, leaves: &[Vec<u8>]) -> Result<Vec<AppendOutcome>, Error> {
+        if let Some(bad) = leaves.iter().find(|l| l.is_empty() || l.len() > MAX_ENTRY_SIZE) {
+            return Err(Error::EntrySize { len: bad.len() });
+        }
+        let mut waiting = Vec::with_capacity(leaves.len());
+        {
+            let tx = self.tx.lock().map_err(|_| Error::Closed)?;
+            let tx = tx.as_ref().ok_or(Error::Closed)?;
+            for leaf in leaves {
+                let (reply, rx) = mpsc::sync_channel(1);
+                tx.send(Request {
+                    leaf: leaf.clone(),
+                    reply,
+                })
+                .map_err(|_| Error::Closed)?;
+                waiting.push(rx);
+            }
+        }
+        waiting
+            .into_iter()
+            .map(|rx| rx.recv().map_err(|_| Error::Closed)?)
+            .collect()
+    }
+
+    /// Stops the integrator after the batches already queued; later appends fail with [`Error::Closed`].
+    pub fn close(&self) {
+        if let Ok(mut tx) = self.tx.lock() {
+            tx.take();
+        }
+        if let Some(handle) = self.integrator.lock().ok().and_then(|mut h| h.take()) {
+            let _ = handle.join();
+        }
+    }
+
+    fn snapshot(&self) -> Arc<Published> {
+        self.shared.snapshot()
+    }
+
+    /// The latest signed checkpoint (C2SP note text).
+    pub fn checkpoint(&self) -> Arc<str> {
+        Arc::clone(&self.snapshot().checkpoint)
+    }
+
+    /// Number of entries in the latest checkpoint.
+    pub fn size(&self) -> u64 {
+        self.snapshot().edge.size
+    }
+
+    /// Root hash of the latest checkpoint.
+    pub fn root(&self) -> Hash {
+        self.snapshot().root
+    }
+
+    /// The checkpoint origin (also the key name).
+    pub fn origin(&self) -> &str {
+        &self.shared.origin
+    }
+
+    /// The entry at `index`.
+    pub fn entry(&self, index: u64) -> Result<Vec<u8>, Error> {
+        let snap = self.snapshot();
+        let size = snap.edge.size;
+        if index >= size {
+            return Err(Error::OutOfRange {
+                what: "leaf index",
+                requested: index,
+                size,
+            });
+        }
+        let bundle = index / WIDTH;
+        let width = if bundle < size / WIDTH {
+            TILE_WIDTH
+        } else {
+            u16::try_from(size % WIDTH).map_err(|_| Error::InvalidRequest("width"))?
+        };
+        let rel = sigil_tlog::entries_path(bundle, width)?;
+        let bytes = fsio::read_optional(&self.shared.dir.join(&rel))?
+            .ok_or_else(|| Error::Corrupt(format!("{rel} is missing")))?;
+        let entries = tree::parse_bundle(&bytes).ok_or_else(|| Error::Corrupt(format!("{rel} is truncated")))?;
+        let offset = usize::try_from(index % WIDTH).map_err(|_| Error::InvalidRequest("index"))?;
+        entries
+            .into_iter()
+            .nth(offset)
+            .ok_or_else(|| Error::Corrupt(format!("{rel} has too few entries")))
+    }
+
+    /// The leaf hash at `index`.
+    pub fn leaf_hash(&self, index: u64) -> Result<Hash, Error> {
+        let snap = self.snapshot();
+        let tree = TileTree {
+            root: &self.shared.dir,
+            edge: &snap.edge,
+        };
+        if index >= snap.edge.size {
+            return Err(Error::OutOfRange {
+                what: "leaf index",
+                requested: index,
+                size: snap.edge.size,
+            });
+        }
+        tree.perfect(0, index)
+    }
+
+    /// The index of the entry whose leaf hash is `leaf_hash`, if any.
+    pub fn find(&self, leaf_hash: &Hash) -> Result<Option<u64>, Error> {
+        let size = self.size();
+        self.index.lock().map_err(|_| Error::Poisoned)?.lookup(leaf_hash, size)
+    }
+
+    /// RFC 9162 inclusion proof of leaf `index` in the tree of size `tree_size` (≤ the current size).
+    pub fn inclusion_proof(&self, index: u64, tree_size: u64) -> Result<Vec<Hash>, Error> {
+        let snap = self.snapshot();
+        TileTree {
+            root: &self.shared.dir,
+            edge: &snap.edge,
+        }
+        .inclusion_proof(index, tree_size)
+    }
+
+    /// RFC 9162 consistency proof between two tree sizes (≤ the current size; empty when `first` is 0 or equal).
+    pub fn consistency_proof(&self, first: u64, second: u64) -> Result<Vec<Hash>, Error> {
+        let snap = self.snapshot();
+        TileTree {
+            root: &self.shared.dir,
+            edge: &snap.edge,
+        }
+        .consistency_proof(first, second)
+    }
+
+    /// Root hash of the tree of the first `tree_size` entries.
+    pub fn root_at(&self, tree_size: u64) -> Result<Hash, Error> {
+        let snap = self.snapshot();
+        TileTree {
+            root: &self.shared.dir,
+            edge: &snap.edge,
+        }
+        .subtree(0, tree_size)
+    }
+
+    /// The bytes of hash tile `tile/<level>/<index>[.p/<width>]`, if the current tree contains it.
+    pub fn tile(&self, level: u8, index: u64, width: u16) -> Result<Vec<u8>, Error> {
+        let id = sigil_tlog::TileId::new(level, index, width)?;
+        let snap = self.snapshot();
+        let n = hashes_at(snap.edge.size, level);
+        let count = usize::from(id.width);
+        let out_of_range = || Error::OutOfRange {
+            what: "tile",
+            requested: index,
+            size: snap.edge.size,
+        };
+        if index < n / WIDTH {
+            let hashes = tree::read_full_tile(&self.shared.dir, level, index)?;
+            hashes.get(..count).map(tree::tile_bytes).ok_or_else(out_of_range)
+        } else if index == n / WIDTH {
+            snap.edge
+                .partial(level)
+                .get(..count)
+                .map(tree::tile_bytes)
+                .ok_or_else(out_of_range)
+        } else {
+            Err(out_of_range())
+        }
+    }
+
+    /// The bytes of entry bundle `tile/entries/<index>[.p/<width>]`, if the current tree contains it.
+    pub fn entry_bundle(&self, index: u64, width: u16) -> Result<Vec<u8>, Error> {
+        sigil_tlog::TileId::new(0, index, width)?;
+        let size = self.size();
+        let full = index < size / WIDTH;
+        let current = if full { WIDTH } else { size % WIDTH };
+        if index > size / WIDTH || u64::from(width) > current {
+            return Err(Error::OutOfRange {
+                what: "entry bundle",
+                requested: index,
+                size,
+            });
+        }
+        let rel = sigil_tlog::entries_path(index, u16::try_from(current).unwrap_or(TILE_WIDTH))?;
+        let bytes = fsio::read_optional(&self.shared.dir.join(&rel))?
+            .ok_or_else(|| Error::Corrupt(format!("{rel} is missing")))?;
+        if u64::from(width) == current {
+            return Ok(bytes);
+        }
+        let entries = tree::parse_bundle(&bytes).ok_or_else(|| Error::Corrupt(format!("{rel} is truncated")))?;
+        Ok(tree::bundle_bytes(entries.get(..usize::from(width)).unwrap_or(&[])))
+    }
+
+    /// The Ed25519 checkpoint key.
+    pub fn checkpoint_key(&self) -> Result<VerifyingKey, Error> {
+        self.shared.keys.ed25519_verifying_key()
+    }
+
+    /// A verifier for this log's checkpoints (name = origin).
+    pub fn note_verifier(&self) -> Result<NoteVerifier, Error> {
+        Ok(NoteVerifier::ed25519(&self.shared.origin, self.checkpoint_key()?)?)
+    }
+
+    /// The Rekor v2 log ID: the full C2SP key ID `SHA-256(origin ‖ "\n" ‖ 0x01 ‖ public key)`.
+    pub fn checkpoint_key_id(&self) -> [u8; 32] {
+        let mut data = Vec::new();
+        data.extend_from_slice(self.shared.origin.as_bytes());
+        data.push(b'\n');
+        data.push(SIG_TYPE_ED25519);
+        data.extend_from_slice(self.shared.keys.ed25519_raw());
+        sigil_crypto::sha256(&data)
+    }
+
+    /// The ECDSA P-256 key for Rekor v1 SETs and checkpoints.
+    pub fn v1_key(&self) -> Result<VerifyingKey, Error> {
+        self.shared.keys.ecdsa_verifying_key()
+    }
+
+    /// The Rekor v1 log ID: SHA-256 of the ECDSA key's DER SPKI.
+    pub fn v1_log_id(&self) -> Result<[u8; 32], Error> {
+        Ok(self.v1_key()?.sha256_key_id())
+    }
+
+    /// A Rekor v1 signed entry timestamp: ECDSA over JCS of `{body, integratedTime, logID, logIndex}` (body is
+    /// the base64 of the entry, logID the hex log ID).
+    pub fn sign_set(&self, body: &[u8], integrated_time: i64, log_index: u64) -> Result<Vec<u8>, Error> {
+        let payload = serde_json::json!({
+            "body": B64.encode(body),
+            "integratedTime": integrated_time,
+            "logID": hex::encode(self.v1_log_id()?),
+            "logIndex": log_index,
+        });
+        self.shared
+            .keys
+            .sign_ecdsa(sigil_bundle::jcs::canonicalize(&payload).as_bytes())
+    }
+
+    /// The current tree as a Rekor v1 checkpoint: origin `<host> - <tree ID>`, optional `Timestamp: <ns>`
+    /// extension, ECDSA signature by the v1 key with key hint `SHA-256(SPKI)[:4]`.
+    pub fn v1_checkpoint(&self, host: &str, tree_id: u64, timestamp_ns: Option<u64>) -> Result<String, Error> {
+        let snap = self.snapshot();
+        let checkpoint = Checkpoint {
+            origin: format!("{host} - {tree_id}"),
+            size: snap.edge.size,
+            root_hash: snap.root,
+            extensions: timestamp_ns
+                .map(|t| vec![format!("Timestamp: {t}")])
+                .unwrap_or_default(),
+        };
+        let id = self.v1_log_id()?;
+        let hint = [id[0], id[1], id[2], id[3]];
+        let mut err = None;
+        let signed = SignedCheckpoint::sign(checkpoint, host, hint, |msg| match self.shared.keys.sign_ecdsa(msg) {
+            Ok(sig) => sig,
+            Err(e) => {
+                err = Some(e);
+                Vec::new()
+            }
+        });
+        if let Some(e) = err {
+            return Err(e);
+        }
+        Ok(signed?.to_text())
+    }
+}
+
+impl Drop for Log {
+    fn drop(&mut self) {
+        self.close();
+    }
+}
+
+impl Shared {
+    fn snapshot(&self) -> Arc<Published> {
+        match self.published.read() {
+            Ok(p) => Arc::clone(&p),
+            Err(p) => Arc::clone(&p.into_inner()),
+        }
+    }
+
+    fn publish(&self, p: Published) {
+        match self.published.write() {
+            Ok(mut g) => *g = Arc::new(p),
+            Err(g) => *g.into_inner() = Arc::new(p),
+        }
+    }
+
+    /// The checkpoint signer: checks the new tree against the high-water mark, persists the new mark, then signs
+    /// and durably writes `checkpoint`. Returns the note text.
+    fn sign_and_store(&self, edge: &Edge, root: Hash, hwm: HighWater) -> Result<String, Error> {
+        let size = edge.size;
+        if size < hwm.size {
+            return Err(Error::BehindHighWaterMark {
+                durable_size: size,
+                signed_size: hwm.size,
+            });
+        }
+        let tree = TileTree { root: &self.dir, edge };
+        let proof = tree.consistency_proof(hwm.size, size)?;
+        sigil_tlog::verify_consistency(hwm.size, size, &proof, &hwm.root, &root)
+            .map_err(|_| Error::InconsistentWithHighWaterMark { size: hwm.size })?;
+        let new = HighWater { size, root };
+        if new != hwm || !self.hwm_path.exists() {
+            fsio::replace_file(&self.hwm_path, new.encode().as_bytes())?;
+        }
+        let checkpoint = Checkpoint {
+            origin: self.origin.clone(),
+            size,
+            root_hash: root,
+            extensions: Vec::new(),
+        };
+        let hint = sigil_tlog::key_id(&self.origin, SIG_TYPE_ED25519, self.keys.ed25519_raw());
+        let signed = SignedCheckpoint::sign(checkpoint, &self.origin, hint, |m| self.keys.sign_ed25519(m))?;
+        let text = signed.to_text();
+        fsio::replace_file(&self.dir.join("checkpoint"), text.as_bytes())?;
+        Ok(text)
+    }
+}
+
+/// The single writer: takes every queued request, integrates them as one batch, wakes the callers.
+struct Integrator {
+    shared: Arc<Shared>,
+    index: Arc<Mutex<Index>>,
+    edge: Edge,
+    /// The entries of the partial entry bundle.
+    entries: Vec<Vec<u8>>,
+    max_batch: usize,
+}
+
+enum Slot {
+    New(u64, Hash),
+    Dup(u64, Hash),
+}
+
+impl Integrator {
+    fn run(mut self, rx: &mpsc::Receiver<Request>) {
+        while let Ok(first) = rx.recv() {
+            let mut batch = vec![first];
+            while batch.len() < self.max_batch {
+                match rx.try_recv() {
+                    Ok(r) => batch.push(r),
+                    Err(_) => break,
+                }
+            }
+            if self.shared.poisoned.load(Ordering::SeqCst) {
+                for r in batch {
+                    let _ = r.reply.send(Err(Error::Poisoned));
+                }
+                continue;
+            }
+            let (leaves, replies): (Vec<Vec<u8>>, Vec<_>) = batch.into_iter().map(|r| (r.leaf, r.reply)).unzip();
+            match self.integrate(leaves) {
+                Ok(results) => {
+                    for (reply, result) in replies.into_iter().zip(results) {
+                        let _ = reply.send(Ok(result));
+                    }
+                }
+                Err(e) => {
+                    // Nothing of this batch was acknowledged; files past the committed size are ignored and
+                    // cleaned up by the recovery of the next open.
+                    self.shared.poisoned.store(true, Ordering::SeqCst);
+                    for reply in replies {
+                        let _ = reply.send(Err(e.clone()));
+                    }
+                }
+            }
+        }
+    }
+
+    fn integrate(&mut self, leaves: Vec<Vec<u8>>) -> Result<Vec<AppendOutcome>, Error> {
+        let old = self.shared.snapshot();
+        let old_size = self.edge.size;
+        let mut slots = Vec::with_capacity(leaves.len());
+        let mut in_batch: HashMap<Hash, u64> = HashMap::new();
+        let mut new_pairs = Vec::new();
+        let mut new_leaves = Vec::new();
+        {
+            let index = self.index.lock().map_err(|_| Error::Poisoned)?;
+            for leaf in leaves {
+                let hash = hash_leaf(&leaf);
+                if let Some(i) = in_batch.get(&hash) {
+                    slots.push(Slot::Dup(*i, hash));
+                } else if let Some(i) = index.lookup(&hash, old_size)? {
+                    slots.push(Slot::Dup(i, hash));
+                } else {
+                    let i = old_size + new_pairs.len() as u64;
+                    in_batch.insert(hash, i);
+                    new_pairs.push((hash, i));
+                    new_leaves.push(leaf);
+                    slots.push(Slot::New(i, hash));
+                }
+            }
+        }
+
+        let published = if new_pairs.is_empty() {
+            old
+        } else {
+            let saved = (self.edge.clone(), self.entries.clone());
+            match self.write_batch(&new_pairs, new_leaves, &old) {
+                Ok(p) => p,
+                Err(e) => {
+                    (self.edge, self.entries) = saved;
+                    return Err(e);
+                }
+            }
+        };
+
+        if !new_pairs.is_empty() {
+            self.index
+                .lock()
+                .map_err(|_| Error::Poisoned)?
+                .insert(&new_pairs, self.edge.size, false)?;
+        }
+        Ok(slots
+            .into_iter()
+            .map(|slot| {
+                let make = |index, leaf_hash| Appended {
+                    index,
+                    leaf_hash,
+                    checkpoint: Arc::clone(&published.checkpoint),
+                    tree_size: published.edge.size,
+                    root_hash: published.root,
+                };
+                match slot {
+                    Slot::New(i, h) => AppendOutcome::New(make(i, h)),
+                    Slot::Dup(i, h) => AppendOutcome::Duplicate(make(i, h)),
+                }
+            })
+            .collect())
+    }
+
+    /// Writes tiles and bundles, makes them durable, signs and publishes the checkpoint.
+    fn write_batch(
+        &mut self,
+        pairs: &[(Hash, u64)],
+        leaves: Vec<Vec<u8>>,
+        old: &Published,
+    ) -> Result<Arc<Published>, Error> {
+        let dir = self.shared.dir.clone();
+        let old_size = self.edge.size;
+        let mut writer = fsio::Writer::new(&dir);
+        let mut full = Vec::new();
+        let mut full_bundles = Vec::new();
+        for ((hash, _), leaf) in pairs.iter().zip(leaves) {
+            self.edge.push(*hash, &mut full);
+            self.entries.push(leaf);
+            if self.entries.len() == usize::from(TILE_WIDTH) {
+                let bundle = std::mem::take(&mut self.entries);
+                full_bundles.push(((self.edge.size - 1) / WIDTH, bundle));
+            }
+        }
+        let new_size = self.edge.size;
+        for (index, bundle) in &full_bundles {
+            writer.stage(
+                &sigil_tlog::entries_path(*index, TILE_WIDTH)?,
+                &tree::bundle_bytes(bundle),
+            )?;
+        }
+        for FullTile { level, index, hashes } in &full {
+            writer.stage(
+                &sigil_tlog::tile_path(*level, *index, TILE_WIDTH)?,
+                &tree::tile_bytes(hashes),
+            )?;
+        }
+        if !self.entries.is_empty() {
+            let w = u16::try_from(self.entries.len()).map_err(|_| Error::InvalidRequest("width"))?;
+            writer.stage(
+                &sigil_tlog::entries_path(new_size / WIDTH, w)?,
+                &tree::bundle_bytes(&self.entries),
+            )?;
+        }
+        for level in 0..LEVELS {
+            let n = hashes_at(new_size, level);
+            if n == 0 {
+                break;
+            }
+            let partial = self.edge.partial(level);
+            if partial.is_empty() || n == hashes_at(old_size, level) {
+                continue;
+            }
+            let w = u16::try_from(partial.len()).map_err(|_| Error::InvalidRequest("width"))?;
+            writer.stage(&sigil_tlog::tile_path(level, n / WIDTH, w)?, &tree::tile_bytes(partial))?;
+        }
+        writer.commit()?;
+
+        let root = self.edge.root();
+        let hwm = HighWater {
+            size: old.edge.size,
+            root: old.root,
+        };
+        let text = self.shared.sign_and_store(&self.edge, root, hwm)?;
+        let published = Arc::new(Published {
+            edge: self.edge.clone(),
+            root,
+            checkpoint: Arc::from(text.as_str()),
+        });
+        match self.shared.published.write() {
+            Ok(mut g) => *g = Arc::clone(&published),
+            Err(g) => *g.into_inner() = Arc::clone(&published),
+        }
+        // Partial tiles superseded by a now-committed full tile are garbage (readers are served prefixes of the
+        // full tile). Failing to remove them is harmless.
+        for FullTile { level, index, .. } in &full {
+            remove_partials(&dir, &sigil_tlog::tile_path(*level, *index, 1).unwrap_or_default(), 0);
+        }
+        for (index, _) in &full_bundles {
+            remove_partials(&dir, &sigil_tlog::entries_path(*index, 1).unwrap_or_default(), 0);
+        }
+        Ok(published)
+    }
+}
+
+/// Removes partial-tile files of widths above `keep_up_to` in the `.p/` directory of `partial_rel` (a path of
+/// that tile with some partial width). Returns whether anything was removed.
+fn remove_partials(root: &Path, partial_rel: &str, keep_up_to: u16) -> bool {
+    let Some(pdir) = Path::new(partial_rel).parent() else {
+        return false;
+    };
+    let pdir = root.join(pdir);
+    let Ok(read) = fs::read_dir(&pdir) else {
+        return false;
+    };
+    let mut removed = false;
+    for entry in read.flatten() {
+        let name = entry.file_name();
+        let w: Option<u16> = name.to_str().and_then(|s| s.parse().ok());
+        if w.is_none_or(|w| w > keep_up_to) && fs::remove_file(entry.path()).is_ok() {
+            removed = true;
+        }
+    }
+    if keep_up_to == 0 && fs::remove_dir(&pdir).is_ok() {
+        removed = true;
+    }
+    if removed {
+        let _ = fsio::sync_dir(&pdir);
+        if let Some(parent) = pdir.parent() {
+            let _ = fsio::sync_dir(parent);
+        }
+    }
+    removed
+}
+
+/// Recovery: deletes every tile, bundle and partial a crashed batch may have written past `size`.
+fn remove_garbage(root: &Path, size: u64) -> Result<(), Error> {
+    let span = (MAX_BATCH as u64) / WIDTH + 2;
+    for level in 0..LEVELS {
+        let n = hashes_at(size, level);
+        let k = n / WIDTH;
+        let w = u16::try_from(n % WIDTH).map_err(|_| Error::InvalidRequest("width"))?;
+        for j in k..k.saturating_add(span) {
+            let keep = if j == k { w } else { 0 };
+            let full_rel = sigil_tlog::tile_path(level, j, TILE_WIDTH)?;
+            fsio::remove_optional(&root.join(full_rel))?;
+            remove_partials(root, &sigil_tlog::tile_path(level, j, 1)?, keep);
+            if level == 0 {
+                fsio::remove_optional(&root.join(sigil_tlog::entries_path(j, TILE_WIDTH)?))?;
+                remove_partials(root, &sigil_tlog::entries_path(j, 1)?, keep);
+            }
+        }
+    }
+    Ok(())
+}
+
+fn clear_tmp(tmp: &Path) -> Result<(), Error> {
+    let read = fs::read_dir(tmp).map_err(|e| Error::io("read directory", tmp, &e))?;
+    for entry in read.flatten() {
+        fsio::remove_optional(&entry.path())?;
+    }
+    Ok(())
+}
+
+/// Reads the partial tiles of a tree of `size` leaves.
+fn load_edge(root: &Path, size: u64) -> Result<Edge, Error> {
+    let mut edge = Edge {
+        size,
+        levels: Vec::new(),
+    };
+    for level in 0..LEVELS {
+        let n = hashes_at(size, level);
+        if n == 0 {
+            break;
+        }
+        let w = n % WIDTH;
+        let hashes = if w == 0 {
+            Vec::new()
+        } else {
+            let rel = sigil_tlog::tile_path(level, n / WIDTH, u16::try_from(w).unwrap_or(0))?;
+            let bytes = fsio::read_optional(&root.join(&rel))?
+                .ok_or_else(|| Error::Corrupt(format!("tile {rel} is missing")))?;
+            tree::parse_tile(&bytes)
+                .filter(|h| h.len() as u64 == w)
+                .ok_or_else(|| Error::Corrupt(format!("tile {rel} has the wrong length")))?
+        };
+        edge.levels.push(hashes);
+    }
+    Ok(edge)
+}
+
+/// Reads the partial entry bundle of the tree and checks it against the level-0 partial tile.
+fn load_partial_bundle(root: &Path, edge: &Edge) -> Result<Vec<Vec<u8>>, Error> {
+    let w = edge.size % WIDTH;
+    if w == 0 {
+        return Ok(Vec::new());
+    }
+    let rel = sigil_tlog::entries_path(edge.size / WIDTH, u16::try_from(w).unwrap_or(0))?;
+    let bytes = fsio::read_optional(&root.join(&rel))?.ok_or_else(|| Error::Corrupt(format!("{rel} is missing")))?;
+    let entries = tree::parse_bundle(&bytes).ok_or_else(|| Error::Corrupt(format!("{rel} is truncated")))?;
+    let hashes: Vec<Hash> = entries.iter().map(|e| hash_leaf(e)).collect();
+    if hashes != edge.partial(0) {
+        return Err(Error::Corrupt(format!("{rel} does not match its level-0 tile")));
+    }
+    Ok(entries)
+}
+
+/// Brings the de-duplication index up to the durable tree, re-reading leaf hashes from level-0 tiles.
+fn catch_up_index(index: &mut Index, root: &Path, edge: &Edge) -> Result<(), Error> {
+    let mut from = index.indexed_size()?;
+    if from > edge.size {
+        index.clear()?;
+        from = 0;
+    }
+    if from == edge.size {
+        return Ok(());
+    }
+    let mut pairs = Vec::new();
+    let mut i = from;
+    while i < edge.size {
+        let tile = i / WIDTH;
+        let end = ((tile + 1) * WIDTH).min(edge.size);
+        let hashes = if tile < edge.size / WIDTH {
+            tree::read_full_tile(root, 0, tile)?
+        } else {
+            edge.partial(0).to_vec()
+        };
+        for j in i..end {
+            let h = hashes
+                .get(usize::try_from(j % WIDTH).unwrap_or(usize::MAX))
+                .ok_or_else(|| Error::Corrupt(format!("level-0 tile {tile} is short")))?;
+            pairs.push((*h, j));
+        }
+        i = end;
+        if pairs.len() >= 65_536 || i == edge.size {
+            index.insert(&pairs, i, i == edge.size)?;
+            pairs.clear();
+        }
+    }
+    Ok(())
+}
