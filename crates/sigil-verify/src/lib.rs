@@ -954,9 +954,8 @@ fn verify_entry(
             );
         }
         integrated_time = Some(t);
-    } else if !rekor_v2 && e.integrated_time.0 != 0 {
-        // An integrated time without a SET is unauthenticated: it is ignored, never used.
     }
+    // Without a SET, `integratedTime` is unauthenticated and never used.
     let mut inclusion = None;
     if let Some(proof) = &e.inclusion_proof {
         let index = proof.log_index.0;
