@@ -6,7 +6,10 @@
 
 use std::path::Path;
 
-use sigil_tlog::{EMPTY_ROOT, Hash, TILE_WIDTH, hash_children, root_of};
+use sigil_tlog::{
+    EMPTY_ROOT, Hash, SubtreeHashes, TILE_WIDTH, consistency_proof_from, hash_children, inclusion_proof_from, root_of,
+    subtree_root,
+};
 
 use crate::{Error, fsio};
 
@@ -184,10 +187,7 @@ impl TileTree<'_> {
 
     /// MTH of leaves `start .. start + len` (`start` a multiple of the largest power of two ≤ `len`).
     pub(crate) fn subtree(&self, start: u64, len: u64) -> Result<Hash, Error> {
-        if len == 0 {
-            return Ok(EMPTY_ROOT);
-        }
-        let mut end = start.checked_add(len).ok_or(Error::InvalidRequest("range overflows"))?;
+        let end = start.checked_add(len).ok_or(Error::InvalidRequest("range overflows"))?;
         if end > self.size() {
             return Err(Error::OutOfRange {
                 what: "tree size",
@@ -195,23 +195,7 @@ impl TileTree<'_> {
                 size: self.size(),
             });
         }
-        let mut rest = len;
-        let mut root: Option<Hash> = None;
-        while rest > 0 {
-            let height = rest.trailing_zeros();
-            let piece = 1u64 << height;
-            end -= piece;
-            if end % piece != 0 {
-                return Err(Error::InvalidRequest("unaligned subtree"));
-            }
-            let hash = self.perfect(height, end >> height)?;
-            root = Some(match root {
-                None => hash,
-                Some(right) => hash_children(&hash, &right),
-            });
-            rest -= piece;
-        }
-        Ok(root.unwrap_or(EMPTY_ROOT))
+        subtree_root(self, start, len)
     }
 
     /// RFC 9162 §2.1.3.1 inclusion proof of leaf `index` in the tree of the first `size` leaves.
@@ -230,24 +214,7 @@ impl TileTree<'_> {
                 size,
             });
         }
-        let mut proof = Vec::new();
-        self.path(index, 0, size, &mut proof)?;
-        Ok(proof)
-    }
-
-    fn path(&self, m: u64, start: u64, n: u64, out: &mut Vec<Hash>) -> Result<(), Error> {
-        if n <= 1 {
-            return Ok(());
-        }
-        let k = split_point(n);
-        if m < k {
-            self.path(m, start, k, out)?;
-            out.push(self.subtree(start + k, n - k)?);
-        } else {
-            self.path(m - k, start + k, n - k, out)?;
-            out.push(self.subtree(start, k)?);
-        }
-        Ok(())
+        inclusion_proof_from(self, index, size)
     }
 
     /// RFC 9162 §2.1.4.1 consistency proof from size `m` to size `n` (empty if `m == 0` or `m == n`).
@@ -262,35 +229,21 @@ impl TileTree<'_> {
                 size: self.size(),
             });
         }
-        let mut proof = Vec::new();
-        if m > 0 && m < n {
-            self.subproof(m, 0, n, true, &mut proof)?;
-        }
-        Ok(proof)
-    }
-
-    fn subproof(&self, m: u64, start: u64, n: u64, whole: bool, out: &mut Vec<Hash>) -> Result<(), Error> {
-        if m == n {
-            if !whole {
-                out.push(self.subtree(start, n)?);
-            }
-            return Ok(());
-        }
-        let k = split_point(n);
-        if m <= k {
-            self.subproof(m, start, k, whole, out)?;
-            out.push(self.subtree(start + k, n - k)?);
-        } else {
-            self.subproof(m - k, start + k, n - k, false, out)?;
-            out.push(self.subtree(start, k)?);
-        }
-        Ok(())
+        consistency_proof_from(self, m, n)
     }
 }
 
-/// Largest power of two strictly smaller than `n` (`n >= 2`).
-fn split_point(n: u64) -> u64 {
-    1u64 << (u64::BITS - 1 - (n - 1).leading_zeros())
+/// Proofs and roots come from sigil-tlog's RFC 6962 builders, fed from tiles and the right edge.
+impl SubtreeHashes for TileTree<'_> {
+    type Error = Error;
+
+    fn tree_size(&self) -> u64 {
+        self.size()
+    }
+
+    fn perfect_subtree_hash(&self, height: u32, index: u64) -> Result<Hash, Error> {
+        self.perfect(height, index)
+    }
 }
 
 #[cfg(test)]

@@ -40,4 +40,4 @@ pub use tiles::{
     MAX_TILE_LEVEL, TILE_WIDTH, TileId, TilePath, TilesForSize, entries_path, parse_tile_path, tile_path,
     tiles_for_size,
 };
-pub use tree::{MerkleTree, root_of};
+pub use tree::{MerkleTree, SubtreeHashes, consistency_proof_from, inclusion_proof_from, root_of, subtree_root};

@@ -134,116 +134,167 @@ impl MerkleTree {
             .collect()
     }
 
-    fn check_size(&self, size: u64) -> Result<(), Error> {
-        if size > self.size() {
-            return Err(Error::TreeSizeOutOfRange {
-                requested: size,
-                available: self.size(),
-            });
-        }
-        Ok(())
-    }
-
-    /// MTH of leaves `start .. start + len`, where `start` is a multiple of the largest power of two ≤ `len` (true
-    /// for every range the RFC's recursions produce).
-    fn subtree(&self, start: u64, len: u64) -> Result<Hash, Error> {
-        if len == 0 {
-            return Ok(EMPTY_ROOT);
-        }
-        // The binary decomposition of `len` gives the perfect subtrees, largest (leftmost) first; the MTH folds
-        // them right to left. Walk from the smallest piece (lowest set bit) back to the start, no allocation.
-        let missing = || Error::TreeSizeOutOfRange {
-            requested: start.saturating_add(len),
-            available: self.size(),
-        };
-        let mut end = start.checked_add(len).ok_or_else(missing)?;
-        let mut rest = len;
-        let mut root: Option<Hash> = None;
-        while rest > 0 {
-            let height = rest.trailing_zeros();
-            let piece = 1u64 << height;
-            end -= piece;
-            let hash = self
-                .perfect_subtree(height, end >> height)
-                .filter(|_| end % piece == 0)
-                .ok_or_else(missing)?;
-            root = Some(match root {
-                None => hash,
-                Some(right) => hash_children(&hash, &right),
-            });
-            rest -= piece;
-        }
-        root.ok_or_else(missing)
-    }
-
     /// The root hash of the tree's first `size` leaves (`size` may be any value up to [`Self::size`]).
     pub fn root(&self, size: u64) -> Result<Hash, Error> {
-        self.check_size(size)?;
-        self.subtree(0, size)
+        subtree_root(self, 0, size)
     }
 
     /// The root hash of the whole tree.
     pub fn current_root(&self) -> Hash {
-        self.subtree(0, self.size()).unwrap_or(EMPTY_ROOT)
+        subtree_root(self, 0, self.size()).unwrap_or(EMPTY_ROOT)
     }
 
     /// The inclusion proof (audit path, RFC 6962 §2.1.1) of leaf `index` in the tree's first `size` leaves,
     /// ordered from the leaf's sibling up to the root's child.
     pub fn inclusion_proof(&self, index: u64, size: u64) -> Result<Vec<Hash>, Error> {
-        self.check_size(size)?;
-        if index >= size {
-            return Err(Error::IndexOutOfRange { index, size });
-        }
-        // PATH(m, D[start..start+n]): descend from the root, collecting the other side at each split.
-        let mut path = Vec::with_capacity(64);
-        let (mut start, mut n, mut m) = (0u64, size, index);
-        while n > 1 {
-            let k = split_point(n);
-            if m < k {
-                path.push(self.subtree(start + k, n - k)?);
-                n = k;
-            } else {
-                path.push(self.subtree(start, k)?);
-                start += k;
-                m -= k;
-                n -= k;
-            }
-        }
-        path.reverse();
-        Ok(path)
+        inclusion_proof_from(self, index, size)
     }
 
     /// The consistency proof (RFC 6962 §2.1.2) between the tree's first `size1` and first `size2` leaves.
     pub fn consistency_proof(&self, size1: u64, size2: u64) -> Result<Vec<Hash>, Error> {
-        if size1 > size2 {
-            return Err(Error::ConsistencySizes { size1, size2 });
-        }
-        self.check_size(size2)?;
-        if size1 == 0 || size1 == size2 {
-            return Ok(Vec::new());
-        }
-        // SUBPROOF(m, D[start..start+n], b).
-        let mut proof = Vec::with_capacity(64);
-        let (mut start, mut n, mut m, mut whole_old_tree) = (0u64, size2, size1, true);
-        while m != n {
-            let k = split_point(n);
-            if m <= k {
-                proof.push(self.subtree(start + k, n - k)?);
-                n = k;
-            } else {
-                proof.push(self.subtree(start, k)?);
-                start += k;
-                m -= k;
-                n -= k;
-                whole_old_tree = false;
-            }
-        }
-        if !whole_old_tree {
-            proof.push(self.subtree(start, m)?);
-        }
-        proof.reverse();
-        Ok(proof)
+        consistency_proof_from(self, size1, size2)
     }
+}
+
+/// Where perfect-subtree hashes come from (a tree in memory, tiles on disk). Roots and proofs are
+/// built from them by [`subtree_root`], [`inclusion_proof_from`] and [`consistency_proof_from`], so
+/// every store shares one implementation of the RFC 6962 recursions.
+pub trait SubtreeHashes {
+    /// The store's error; range errors of the builders arrive as [`enum@Error`].
+    type Error: From<Error>;
+
+    /// Number of leaves in the store.
+    fn tree_size(&self) -> u64;
+
+    /// The root of the complete subtree of `2^height` leaves starting at leaf `index · 2^height`.
+    fn perfect_subtree_hash(&self, height: u32, index: u64) -> Result<Hash, Self::Error>;
+}
+
+impl SubtreeHashes for MerkleTree {
+    type Error = Error;
+
+    fn tree_size(&self) -> u64 {
+        self.size()
+    }
+
+    fn perfect_subtree_hash(&self, height: u32, index: u64) -> Result<Hash, Error> {
+        self.perfect_subtree(height, index).ok_or(Error::TreeSizeOutOfRange {
+            requested: index
+                .saturating_add(1)
+                .saturating_mul(1u64.checked_shl(height).unwrap_or(u64::MAX)),
+            available: self.size(),
+        })
+    }
+}
+
+fn check_size<S: SubtreeHashes + ?Sized>(store: &S, size: u64) -> Result<(), Error> {
+    if size > store.tree_size() {
+        return Err(Error::TreeSizeOutOfRange {
+            requested: size,
+            available: store.tree_size(),
+        });
+    }
+    Ok(())
+}
+
+/// MTH of leaves `start .. start + len`, where `start` is a multiple of the largest power of two ≤ `len`
+/// (true for every range the RFC's recursions produce).
+pub fn subtree_root<S: SubtreeHashes + ?Sized>(store: &S, start: u64, len: u64) -> Result<Hash, S::Error> {
+    if len == 0 {
+        return Ok(EMPTY_ROOT);
+    }
+    let out_of_range = || Error::TreeSizeOutOfRange {
+        requested: start.saturating_add(len),
+        available: store.tree_size(),
+    };
+    let mut end = start.checked_add(len).ok_or_else(out_of_range)?;
+    if end > store.tree_size() {
+        return Err(out_of_range().into());
+    }
+    // The binary decomposition of `len` gives the perfect subtrees, largest (leftmost) first; the MTH folds
+    // them right to left. Walk from the smallest piece (lowest set bit) back to the start, no allocation.
+    let mut rest = len;
+    let mut root: Option<Hash> = None;
+    while rest > 0 {
+        let height = rest.trailing_zeros();
+        let piece = 1u64 << height;
+        end -= piece;
+        if end % piece != 0 {
+            return Err(out_of_range().into());
+        }
+        let hash = store.perfect_subtree_hash(height, end >> height)?;
+        root = Some(match root {
+            None => hash,
+            Some(right) => hash_children(&hash, &right),
+        });
+        rest -= piece;
+    }
+    Ok(root.unwrap_or(EMPTY_ROOT))
+}
+
+/// The inclusion proof (audit path, RFC 6962 §2.1.1) of leaf `index` in the store's first `size` leaves.
+pub fn inclusion_proof_from<S: SubtreeHashes + ?Sized>(
+    store: &S,
+    index: u64,
+    size: u64,
+) -> Result<Vec<Hash>, S::Error> {
+    check_size(store, size)?;
+    if index >= size {
+        return Err(Error::IndexOutOfRange { index, size }.into());
+    }
+    // PATH(m, D[start..start+n]): descend from the root, collecting the other side at each split.
+    let mut path = Vec::with_capacity(64);
+    let (mut start, mut n, mut m) = (0u64, size, index);
+    while n > 1 {
+        let k = split_point(n);
+        if m < k {
+            path.push(subtree_root(store, start + k, n - k)?);
+            n = k;
+        } else {
+            path.push(subtree_root(store, start, k)?);
+            start += k;
+            m -= k;
+            n -= k;
+        }
+    }
+    path.reverse();
+    Ok(path)
+}
+
+/// The consistency proof (RFC 6962 §2.1.2) between the store's first `size1` and first `size2` leaves.
+pub fn consistency_proof_from<S: SubtreeHashes + ?Sized>(
+    store: &S,
+    size1: u64,
+    size2: u64,
+) -> Result<Vec<Hash>, S::Error> {
+    if size1 > size2 {
+        return Err(Error::ConsistencySizes { size1, size2 }.into());
+    }
+    check_size(store, size2)?;
+    if size1 == 0 || size1 == size2 {
+        return Ok(Vec::new());
+    }
+    // SUBPROOF(m, D[start..start+n], b).
+    let mut proof = Vec::with_capacity(64);
+    let (mut start, mut n, mut m, mut whole_old_tree) = (0u64, size2, size1, true);
+    while m != n {
+        let k = split_point(n);
+        if m <= k {
+            proof.push(subtree_root(store, start + k, n - k)?);
+            n = k;
+        } else {
+            proof.push(subtree_root(store, start, k)?);
+            start += k;
+            m -= k;
+            n -= k;
+            whole_old_tree = false;
+        }
+    }
+    if !whole_old_tree {
+        proof.push(subtree_root(store, start, m)?);
+    }
+    proof.reverse();
+    Ok(proof)
 }
 
 #[cfg(test)]
