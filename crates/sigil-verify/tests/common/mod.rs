@@ -4,8 +4,6 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
-use ring::rand::SystemRandom;
-use ring::signature::{ECDSA_P256_SHA256_ASN1_SIGNING, EcdsaKeyPair, KeyPair};
 use serde_json::{Value, json};
 
 pub const NOW: i64 = 1_750_000_000;
@@ -14,42 +12,10 @@ pub fn b64(b: &[u8]) -> String {
     B64.encode(b)
 }
 
-/// SPKI DER for an uncompressed P-256 point.
-pub fn p256_spki(point: &[u8]) -> Vec<u8> {
-    sigil_crypto::spki_der_for(sigil_crypto::KeyAlgorithm::EcdsaP256, point)
-}
-
-/// A P-256 key pair.
-pub struct Key {
-    pair: EcdsaKeyPair,
-    pub spki: Vec<u8>,
-}
-
-impl Key {
-    pub fn new() -> Self {
-        let rng = SystemRandom::new();
-        let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, &rng).unwrap();
-        let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, pkcs8.as_ref(), &rng).unwrap();
-        let spki = p256_spki(pair.public_key().as_ref());
-        Self { pair, spki }
-    }
-
-    pub fn sign(&self, msg: &[u8]) -> Vec<u8> {
-        self.pair.sign(&SystemRandom::new(), msg).unwrap().as_ref().to_vec()
-    }
-
-    pub fn pem(&self) -> String {
-        sigil_crypto::pem_encode("PUBLIC KEY", &self.spki)
-    }
-
-    pub fn verifying_key(&self) -> sigil_crypto::VerifyingKey {
-        sigil_crypto::VerifyingKey::from_spki_der(&self.spki).unwrap()
-    }
-
-    pub fn key_id(&self) -> [u8; 32] {
-        sigil_crypto::sha256(&self.spki)
-    }
-}
+/// The P-256 test key of sigil-x509's test helpers (one key-pair helper for the whole workspace).
+#[path = "../../../sigil-x509/tests/common/mod.rs"]
+mod x509_common;
+pub use x509_common::Key;
 
 /// A Rekor-v1-style log: ECDSA key, SETs, single-leaf trees with signed checkpoints.
 pub struct TestLog {

@@ -213,6 +213,15 @@ impl Key {
     pub fn verifying_key(&self) -> sigil_crypto::VerifyingKey {
         sigil_crypto::VerifyingKey::from_spki_der(&self.spki).unwrap()
     }
+
+    pub fn pem(&self) -> String {
+        sigil_crypto::pem_encode("PUBLIC KEY", &self.spki)
+    }
+
+    /// SHA-256 of the SPKI: the RFC 6962 log ID of a log using this key.
+    pub fn key_id(&self) -> [u8; 32] {
+        sigil_crypto::sha256(&self.spki)
+    }
 }
 
 pub fn name(cn: &str) -> Vec<u8> {
