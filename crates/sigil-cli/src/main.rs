@@ -1,5 +1,6 @@
 //! `sigil`: Sigstore signing and verification from the command line.
 
+mod log;
 mod verify;
 
 use std::process::ExitCode;
@@ -23,6 +24,9 @@ enum Command {
     VerifyBundle(verify::VerifyBundleArgs),
     /// Verify a blob's bundle with cosign-style identity flags.
     VerifyBlob(verify::VerifyBlobArgs),
+    /// Run and describe the transparency log (Rekor v1 and v2 APIs, C2SP tiles).
+    #[command(subcommand)]
+    Log(log::LogCommand),
 }
 
 fn main() -> ExitCode {
@@ -30,5 +34,6 @@ fn main() -> ExitCode {
     match cli.command {
         Command::VerifyBundle(args) => verify::run(args.into()),
         Command::VerifyBlob(args) => verify::run(args.into()),
+        Command::Log(cmd) => log::run(cmd),
     }
 }

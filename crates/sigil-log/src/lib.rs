@@ -1,11 +1,17 @@
 //! The transparency-log service core for sigil: durable storage, C2SP tiles and checkpoint signing.
 
+pub mod api;
+pub mod entry;
 mod error;
 mod fsio;
 mod index;
 mod keys;
 mod log;
+pub mod metrics;
+pub mod search;
+pub mod server;
+mod times;
 mod tree;
 
 pub use error::Error;
-pub use log::{AppendOutcome, Appended, Log, LogOptions, MAX_BATCH, MAX_ENTRY_SIZE};
+pub use log::{AppendOutcome, Appended, Log, LogOptions, MAX_BATCH, MAX_ENTRY_SIZE, TreeHead};

@@ -16,6 +16,8 @@ use sigil_tlog::{
 
 use crate::index::Index;
 use crate::keys::Keys;
+use crate::metrics::LogMetrics;
+use crate::times::{self, Times, TimesWriter};
 use crate::tree::{self, Edge, FullTile, TileTree, hashes_at};
 use crate::{Error, fsio};
 
@@ -65,6 +67,30 @@ pub struct Appended {
     pub checkpoint: Arc<str>,
     pub tree_size: u64,
     pub root_hash: Hash,
+    /// When the entry was integrated (Unix seconds; for a duplicate, the original's time).
+    pub integrated_time: i64,
+}
+
+impl Appended {
+    /// The tree head this entry was first acknowledged in.
+    pub fn head(&self) -> TreeHead {
+        TreeHead {
+            size: self.tree_size,
+            root: self.root_hash,
+            checkpoint: Arc::clone(&self.checkpoint),
+        }
+    }
+}
+
+/// A signed tree head of this log: size, root and the checkpoint that signs them. Only the log constructs one,
+/// so anything signed for a `TreeHead` (a v1 checkpoint) is a tree the log really committed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct TreeHead {
+    pub size: u64,
+    pub root: Hash,
+    /// The Ed25519-signed C2SP checkpoint of this tree.
+    pub checkpoint: Arc<str>,
 }
 
 /// Result of [`Log::append`].
@@ -108,11 +134,37 @@ struct Shared {
     hwm_path: PathBuf,
     published: RwLock<Arc<Published>>,
     poisoned: AtomicBool,
+    times: Times,
+    /// When the log was created (Unix seconds): the start of its keys' validity.
+    created: i64,
+    metrics: LogMetrics,
+}
+
+type AppendResult = Result<AppendOutcome, Error>;
+
+/// Where the integrator sends a request's outcome: a blocked thread or an awaiting task.
+enum Reply {
+    Blocking(mpsc::SyncSender<AppendResult>),
+    Async(tokio::sync::oneshot::Sender<AppendResult>),
+}
+
+impl Reply {
+    fn send(self, result: AppendResult) {
+        // A caller that went away (timeout, dropped connection) simply does not hear back; the entry stays.
+        match self {
+            Self::Blocking(tx) => {
+                let _ = tx.send(result);
+            }
+            Self::Async(tx) => {
+                let _ = tx.send(result);
+            }
+        }
+    }
 }
 
 struct Request {
     leaf: Vec<u8>,
-    reply: mpsc::SyncSender<Result<AppendOutcome, Error>>,
+    reply: Reply,
 }
 
 /// A transparency log stored in a data directory. See the crate documentation for the layout and guarantees.
@@ -244,6 +296,18 @@ impl Log {
         }
         let entries = load_partial_bundle(&dir, &edge)?;
         remove_garbage(&dir, target)?;
+        let (times, times_writer) = times::open(&dir, target)?;
+        let created = match fsio::read_optional(&dir.join("created"))? {
+            Some(b) => std::str::from_utf8(&b)
+                .ok()
+                .and_then(|t| t.trim().parse().ok())
+                .ok_or_else(|| Error::Corrupt("the creation time file is malformed".into()))?,
+            None => {
+                let t = if target > 0 { times.get(0)? } else { unix_now() };
+                fsio::replace_file(&dir.join("created"), format!("{t}\n").as_bytes())?;
+                t
+            }
+        };
 
         let shared = Shared {
             dir: dir.clone(),
@@ -256,6 +320,9 @@ impl Log {
                 checkpoint: Arc::from(""),
             })),
             poisoned: AtomicBool::new(false),
+            times,
+            created,
+            metrics: LogMetrics::default(),
         };
         let checkpoint: Arc<str> = match (&cp_text, target == committed.size) {
             (Some(bytes), true) => Arc::from(String::from_utf8_lossy(bytes).as_ref()),
@@ -279,6 +346,7 @@ impl Log {
             edge,
             entries,
             max_batch: options.max_batch,
+            times: times_writer,
         };
         let handle = std::thread::Builder::new()
             .name("sigil-log-integrator".into())
@@ -301,17 +369,31 @@ impl Log {
             return Err(Error::EntrySize { len: leaf.len() });
         }
         let (reply, rx) = mpsc::sync_channel(1);
-        {
-            let tx = self.tx.lock().map_err(|_| Error::Closed)?;
-            tx.as_ref()
-                .ok_or(Error::Closed)?
-                .send(Request {
-                    leaf: leaf.to_vec(),
-                    reply,
-                })
-                .map_err(|_| Error::Closed)?;
-        }
+        self.submit(leaf.to_vec(), Reply::Blocking(reply))?;
         rx.recv().map_err(|_| Error::Closed)?
+    }
+
+    /// [`Self::append`] for async callers: the future resolves once the entry is durable, without blocking a
+    /// runtime thread meanwhile. Dropping the future does not withdraw the entry.
+    pub fn append_async(&self, leaf: Vec<u8>) -> impl std::future::Future<Output = AppendResult> + Send + 'static {
+        let (reply, rx) = tokio::sync::oneshot::channel();
+        let submitted = if leaf.is_empty() || leaf.len() > MAX_ENTRY_SIZE {
+            Err(Error::EntrySize { len: leaf.len() })
+        } else {
+            self.submit(leaf, Reply::Async(reply))
+        };
+        async move {
+            submitted?;
+            rx.await.map_err(|_| Error::Closed)?
+        }
+    }
+
+    fn submit(&self, leaf: Vec<u8>, reply: Reply) -> Result<(), Error> {
+        let tx = self.tx.lock().map_err(|_| Error::Closed)?;
+        tx.as_ref()
+            .ok_or(Error::Closed)?
+            .send(Request { leaf, reply })
+            .map_err(|_| Error::Closed)
     }
 
     /// Appends many entries at once (e.g. an import): the same as calling [`Self::append`] for each from
@@ -328,7 +410,7 @@ impl Log {
                 let (reply, rx) = mpsc::sync_channel(1);
                 tx.send(Request {
                     leaf: leaf.clone(),
-                    reply,
+                    reply: Reply::Blocking(reply),
                 })
                 .map_err(|_| Error::Closed)?;
                 waiting.push(rx);
@@ -369,15 +451,29 @@ impl Log {
         self.snapshot().root
     }
 
-    /// The checkpoint origin (also the key name).
-    pub fn origin(&self) -> &str {
-        &self.shared.origin
+    /// The latest signed tree head (size, root and checkpoint from one snapshot).
+    pub fn head(&self) -> TreeHead {
+        let snap = self.snapshot();
+        TreeHead {
+            size: snap.edge.size,
+            root: snap.root,
+            checkpoint: Arc::clone(&snap.checkpoint),
+        }
     }
 
-    /// The entry at `index`.
-    pub fn entry(&self, index: u64) -> Result<Vec<u8>, Error> {
-        let snap = self.snapshot();
-        let size = snap.edge.size;
+    /// Counters and histograms of the integrator.
+    pub fn metrics(&self) -> &LogMetrics {
+        &self.shared.metrics
+    }
+
+    /// When the log was created (Unix seconds); no entry is older.
+    pub fn created_at(&self) -> i64 {
+        self.shared.created
+    }
+
+    /// When entry `index` was integrated (Unix seconds).
+    pub fn integrated_time(&self, index: u64) -> Result<i64, Error> {
+        let size = self.size();
         if index >= size {
             return Err(Error::OutOfRange {
                 what: "leaf index",
@@ -385,21 +481,60 @@ impl Log {
                 size,
             });
         }
-        let bundle = index / WIDTH;
-        let width = if bundle < size / WIDTH {
-            TILE_WIDTH
-        } else {
-            u16::try_from(size % WIDTH).map_err(|_| Error::InvalidRequest("width"))?
-        };
-        let rel = sigil_tlog::entries_path(bundle, width)?;
-        let bytes = fsio::read_optional(&self.shared.dir.join(&rel))?
-            .ok_or_else(|| Error::Corrupt(format!("{rel} is missing")))?;
-        let entries = tree::parse_bundle(&bytes).ok_or_else(|| Error::Corrupt(format!("{rel} is truncated")))?;
-        let offset = usize::try_from(index % WIDTH).map_err(|_| Error::InvalidRequest("index"))?;
-        entries
-            .into_iter()
-            .nth(offset)
-            .ok_or_else(|| Error::Corrupt(format!("{rel} has too few entries")))
+        self.shared.times.get(index)
+    }
+
+    /// The checkpoint origin (also the key name).
+    pub fn origin(&self) -> &str {
+        &self.shared.origin
+    }
+
+    /// The entry at `index`.
+    pub fn entry(&self, index: u64) -> Result<Vec<u8>, Error> {
+        self.entries(index, index.saturating_add(1))?
+            .pop()
+            .ok_or(Error::InvalidRequest("empty range"))
+    }
+
+    /// The entries at indexes `from..to` (reading each entry bundle once).
+    pub fn entries(&self, from: u64, to: u64) -> Result<Vec<Vec<u8>>, Error> {
+        let size = self.size();
+        if from >= to || to > size {
+            return Err(Error::OutOfRange {
+                what: "leaf index",
+                requested: to.saturating_sub(1).max(from),
+                size,
+            });
+        }
+        let mut out = Vec::new();
+        for bundle in from / WIDTH..=(to - 1) / WIDTH {
+            let width = if bundle < size / WIDTH {
+                TILE_WIDTH
+            } else {
+                u16::try_from(size % WIDTH).map_err(|_| Error::InvalidRequest("width"))?
+            };
+            let rel = sigil_tlog::entries_path(bundle, width)?;
+            let bytes = fsio::read_optional(&self.shared.dir.join(&rel))?
+                .ok_or_else(|| Error::Corrupt(format!("{rel} is missing")))?;
+            let entries = tree::parse_bundle(&bytes).ok_or_else(|| Error::Corrupt(format!("{rel} is truncated")))?;
+            if entries.len() != usize::from(width) {
+                return Err(Error::Corrupt(format!("{rel} has the wrong number of entries")));
+            }
+            let first = bundle * WIDTH;
+            out.extend(
+                entries
+                    .into_iter()
+                    .zip(first..)
+                    .filter(|(_, i)| (from..to).contains(i))
+                    .map(|(e, _)| e),
+            );
+        }
+        Ok(out)
+    }
+
+    /// Whether appends can proceed (false after a failed durable write, until the log is reopened).
+    pub fn is_healthy(&self) -> bool {
+        !self.shared.poisoned.load(Ordering::SeqCst)
     }
 
     /// The leaf hash at `index`.
@@ -515,12 +650,7 @@ impl Log {
 
     /// The Rekor v2 log ID: the full C2SP key ID `SHA-256(origin ‖ "\n" ‖ 0x01 ‖ public key)`.
     pub fn checkpoint_key_id(&self) -> [u8; 32] {
-        let mut data = Vec::new();
-        data.extend_from_slice(self.shared.origin.as_bytes());
-        data.push(b'\n');
-        data.push(SIG_TYPE_ED25519);
-        data.extend_from_slice(self.shared.keys.ed25519_raw());
-        sigil_crypto::sha256(&data)
+        full_key_id(&self.shared.origin, self.shared.keys.ed25519_raw())
     }
 
     /// The ECDSA P-256 key for Rekor v1 SETs and checkpoints.
@@ -547,14 +677,19 @@ impl Log {
             .sign_ecdsa(sigil_bundle::jcs::canonicalize(&payload).as_bytes())
     }
 
-    /// The current tree as a Rekor v1 checkpoint: origin `<host> - <tree ID>`, optional `Timestamp: <ns>`
+    /// A tree head as a Rekor v1 checkpoint: origin `<host> - <tree ID>`, optional `Timestamp: <ns>`
     /// extension, ECDSA signature by the v1 key with key hint `SHA-256(SPKI)[:4]`.
-    pub fn v1_checkpoint(&self, host: &str, tree_id: u64, timestamp_ns: Option<u64>) -> Result<String, Error> {
-        let snap = self.snapshot();
+    pub fn v1_checkpoint(
+        &self,
+        host: &str,
+        tree_id: u64,
+        head: &TreeHead,
+        timestamp_ns: Option<u64>,
+    ) -> Result<String, Error> {
         let checkpoint = Checkpoint {
             origin: format!("{host} - {tree_id}"),
-            size: snap.edge.size,
-            root_hash: snap.root,
+            size: head.size,
+            root_hash: head.root,
             extensions: timestamp_ns
                 .map(|t| vec![format!("Timestamp: {t}")])
                 .unwrap_or_default(),
@@ -637,6 +772,7 @@ struct Integrator {
     /// The entries of the partial entry bundle.
     entries: Vec<Vec<u8>>,
     max_batch: usize,
+    times: TimesWriter,
 }
 
 enum Slot {
@@ -656,15 +792,24 @@ impl Integrator {
             }
             if self.shared.poisoned.load(Ordering::SeqCst) {
                 for r in batch {
-                    let _ = r.reply.send(Err(Error::Poisoned));
+                    r.reply.send(Err(Error::Poisoned));
                 }
                 continue;
             }
             let (leaves, replies): (Vec<Vec<u8>>, Vec<_>) = batch.into_iter().map(|r| (r.leaf, r.reply)).unzip();
+            let started = std::time::Instant::now();
+            let shared = Arc::clone(&self.shared);
+            let m = &shared.metrics;
+            m.batch_size.observe(leaves.len() as f64);
             match self.integrate(leaves) {
                 Ok(results) => {
+                    m.integration_seconds.observe(started.elapsed().as_secs_f64());
+                    let dups = results.iter().filter(|r| r.is_duplicate()).count() as u64;
+                    m.duplicates.fetch_add(dups, Ordering::Relaxed);
+                    m.entries_appended
+                        .fetch_add(results.len() as u64 - dups, Ordering::Relaxed);
                     for (reply, result) in replies.into_iter().zip(results) {
-                        let _ = reply.send(Ok(result));
+                        reply.send(Ok(result));
                     }
                 }
                 Err(e) => {
@@ -672,7 +817,7 @@ impl Integrator {
                     // cleaned up by the recovery of the next open.
                     self.shared.poisoned.store(true, Ordering::SeqCst);
                     for reply in replies {
-                        let _ = reply.send(Err(e.clone()));
+                        reply.send(Err(e.clone()));
                     }
                 }
             }
@@ -704,14 +849,16 @@ impl Integrator {
             }
         }
 
+        let now = unix_now();
         let published = if new_pairs.is_empty() {
             old
         } else {
             let saved = (self.edge.clone(), self.entries.clone());
-            match self.write_batch(&new_pairs, new_leaves, &old) {
+            match self.write_batch(&new_pairs, new_leaves, &old, now) {
                 Ok(p) => p,
                 Err(e) => {
                     (self.edge, self.entries) = saved;
+                    let _ = self.times.truncate(old_size);
                     return Err(e);
                 }
             }
@@ -723,22 +870,24 @@ impl Integrator {
                 .map_err(|_| Error::Poisoned)?
                 .insert(&new_pairs, self.edge.size, false)?;
         }
-        Ok(slots
+        slots
             .into_iter()
             .map(|slot| {
-                let make = |index, leaf_hash| Appended {
+                let make = |index, leaf_hash, integrated_time| Appended {
                     index,
                     leaf_hash,
                     checkpoint: Arc::clone(&published.checkpoint),
                     tree_size: published.edge.size,
                     root_hash: published.root,
+                    integrated_time,
                 };
-                match slot {
-                    Slot::New(i, h) => AppendOutcome::New(make(i, h)),
-                    Slot::Dup(i, h) => AppendOutcome::Duplicate(make(i, h)),
-                }
+                Ok(match slot {
+                    Slot::New(i, h) => AppendOutcome::New(make(i, h, now)),
+                    Slot::Dup(i, h) if i >= old_size => AppendOutcome::Duplicate(make(i, h, now)),
+                    Slot::Dup(i, h) => AppendOutcome::Duplicate(make(i, h, self.shared.times.get(i)?)),
+                })
             })
-            .collect())
+            .collect()
     }
 
     /// Writes tiles and bundles, makes them durable, signs and publishes the checkpoint.
@@ -747,6 +896,7 @@ impl Integrator {
         pairs: &[(Hash, u64)],
         leaves: Vec<Vec<u8>>,
         old: &Published,
+        now: i64,
     ) -> Result<Arc<Published>, Error> {
         let dir = self.shared.dir.clone();
         let old_size = self.edge.size;
@@ -794,6 +944,7 @@ impl Integrator {
             writer.stage(&sigil_tlog::tile_path(level, n / WIDTH, w)?, &tree::tile_bytes(partial))?;
         }
         writer.commit()?;
+        self.times.append(now, pairs.len())?;
 
         let root = self.edge.root();
         let hwm = HighWater {
@@ -957,4 +1108,57 @@ fn catch_up_index(index: &mut Index, root: &Path, edge: &Edge) -> Result<(), Err
         }
     }
     Ok(())
+}
+
+fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+/// The full C2SP key ID of an Ed25519 note key: `SHA-256(name ‖ "\n" ‖ 0x01 ‖ public key)`.
+fn full_key_id(name: &str, ed25519: &[u8]) -> [u8; 32] {
+    let mut data = Vec::new();
+    data.extend_from_slice(name.as_bytes());
+    data.push(b'\n');
+    data.push(SIG_TYPE_ED25519);
+    data.extend_from_slice(ed25519);
+    sigil_crypto::sha256(&data)
+}
+
+/// The public facts of a log directory, read without opening the log (safe while a server runs on it).
+#[derive(Debug)]
+pub(crate) struct PublicInfo {
+    pub(crate) origin: String,
+    pub(crate) created: i64,
+    pub(crate) v1_key: VerifyingKey,
+    pub(crate) checkpoint_key: VerifyingKey,
+    pub(crate) checkpoint_key_id: [u8; 32],
+}
+
+impl PublicInfo {
+    pub(crate) fn read(dir: &Path) -> Result<Self, Error> {
+        let keys = Keys::load_or_create(&dir.join("keys"), false)?;
+        let checkpoint = fsio::read_optional(&dir.join("checkpoint"))?
+            .ok_or_else(|| Error::Corrupt(format!("{} holds no log (no checkpoint)", dir.display())))?;
+        let origin = String::from_utf8_lossy(&checkpoint)
+            .lines()
+            .next()
+            .unwrap_or("")
+            .to_string();
+        let verifier = NoteVerifier::ed25519(&origin, keys.ed25519_verifying_key()?)?;
+        SignedCheckpoint::open(&String::from_utf8_lossy(&checkpoint), &verifier, &origin)
+            .map_err(|e| Error::Corrupt(format!("checkpoint does not verify with the log key: {e}")))?;
+        let created = fsio::read_optional(&dir.join("created"))?
+            .and_then(|b| String::from_utf8_lossy(&b).trim().parse().ok())
+            .ok_or_else(|| Error::Corrupt("the creation time file is missing or malformed".into()))?;
+        Ok(Self {
+            checkpoint_key_id: full_key_id(&origin, keys.ed25519_raw()),
+            v1_key: keys.ecdsa_verifying_key()?,
+            checkpoint_key: keys.ed25519_verifying_key()?,
+            origin,
+            created,
+        })
+    }
 }

@@ -235,7 +235,7 @@ fn checkpoints_and_v1_signatures_verify() {
     let verifier = log.note_verifier().unwrap();
     SignedCheckpoint::open(&text, &verifier, ORIGIN).unwrap();
     assert_eq!(verifier.key_hint(), log.checkpoint_key_id()[..4]);
-    let v1 = log.v1_checkpoint("log.example.test", 42, Some(7)).unwrap();
+    let v1 = log.v1_checkpoint("log.example.test", 42, &log.head(), Some(7)).unwrap();
     let v1_verifier = sigil_tlog::NoteVerifier::ecdsa("log.example.test", log.v1_key().unwrap()).unwrap();
     let parsed = SignedCheckpoint::open(&v1, &v1_verifier, "log.example.test - 42").unwrap();
     assert_eq!(parsed.checkpoint.extensions, vec!["Timestamp: 7".to_string()]);

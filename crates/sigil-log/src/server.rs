@@ -1,0 +1,245 @@
+//! Running the log as a network service: the accept loop (HTTP/1.1, header-read timeout, connection cap), graceful
+//! shutdown that lets in-flight integrations finish, and the trust material (`tlogs` entry, signing-config
+//! service) clients need to use the log.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
+use sigil_bundle::bundle::LogId;
+use sigil_bundle::encoding::{Bytes, Timestamp};
+use sigil_bundle::trust::{PublicKey, Service, TimeRange, TransparencyLogInstance};
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+
+use crate::api::{ApiOptions, router};
+use crate::search::Search;
+use crate::{Error, Log, LogOptions};
+
+/// Connection-level limits.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct ServerOptions {
+    /// A client must send a request's complete headers within this time, or the connection is closed (R-01:
+    /// slowloris). It also closes idle keep-alive connections. Default 10 s.
+    pub header_timeout: Duration,
+    /// Open connections at most; further ones wait in the listen backlog. Default 4096.
+    pub max_connections: usize,
+    /// How long shutdown waits for in-flight requests (each waits for its durable checkpoint). Default 30 s.
+    pub shutdown_grace: Duration,
+}
+
+impl Default for ServerOptions {
+    fn default() -> Self {
+        Self {
+            header_timeout: Duration::from_secs(10),
+            max_connections: 4096,
+            shutdown_grace: Duration::from_secs(30),
+        }
+    }
+}
+
+/// Serves `app` on `listener` until `shutdown` resolves, then stops accepting and waits (up to the grace period)
+/// for open requests to complete. Only HTTP/1.1 is spoken, so HTTP/2 attacks (rapid reset, CONTINUATION floods:
+/// R-04) have nothing to hit.
+pub async fn serve(
+    listener: TcpListener,
+    app: Router,
+    opts: &ServerOptions,
+    shutdown: impl Future<Output = ()>,
+) -> std::io::Result<()> {
+    let slots = Arc::new(Semaphore::new(opts.max_connections));
+    let graceful = GracefulShutdown::new();
+    let mut builder = hyper::server::conn::http1::Builder::new();
+    builder
+        .timer(TokioTimer::new())
+        .header_read_timeout(opts.header_timeout)
+        .max_buf_size(64 * 1024)
+        .keep_alive(true);
+    tokio::pin!(shutdown);
+    loop {
+        let permit = tokio::select! {
+            p = Arc::clone(&slots).acquire_owned() => match p {
+                Ok(p) => p,
+                Err(_) => break,
+            },
+            () = &mut shutdown => break,
+        };
+        let stream = tokio::select! {
+            r = listener.accept() => match r {
+                Ok((stream, _)) => stream,
+                Err(e) => {
+                    // Out of file descriptors and the like: back off instead of spinning.
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let conn = builder.serve_connection(TokioIo::new(stream), TowerToHyperService::new(app.clone()));
+        let conn = graceful.watch(conn);
+        tokio::spawn(async move {
+            let _ = conn.await;
+            drop(permit);
+        });
+    }
+    drop(listener);
+    tracing::info!("shutting down: waiting for in-flight requests");
+    if tokio::time::timeout(opts.shutdown_grace, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!("some connections were still open after the grace period");
+    }
+    Ok(())
+}
+
+/// Everything `sigil log serve` needs.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct ServeConfig {
+    pub data_dir: PathBuf,
+    pub listen: SocketAddr,
+    /// The URL clients use; default `http://<listen address>` (with the port actually bound).
+    pub public_url: Option<String>,
+    /// Checkpoint origin for a new log; default the public URL's host. An existing log keeps its own.
+    pub origin: Option<String>,
+    pub high_water_mark: Option<PathBuf>,
+    pub max_body: Option<usize>,
+    pub server: ServerOptions,
+}
+
+impl ServeConfig {
+    pub fn new(data_dir: impl Into<PathBuf>, listen: SocketAddr) -> Self {
+        Self {
+            data_dir: data_dir.into(),
+            listen,
+            public_url: None,
+            origin: None,
+            high_water_mark: None,
+            max_body: None,
+            server: ServerOptions::default(),
+        }
+    }
+}
+
+/// The origin of the log in `dir`, read from its checkpoint (unverified: [`Log::open`] verifies it).
+fn existing_origin(dir: &Path) -> Option<String> {
+    let text = std::fs::read_to_string(dir.join("checkpoint")).ok()?;
+    text.lines().next().map(str::to_string)
+}
+
+/// Opens (or creates) the log, binds, calls `ready` with the base URL, and serves until `shutdown`. On the way
+/// out, in-flight requests finish, queued batches are integrated, and the log is closed.
+pub async fn run(
+    config: ServeConfig,
+    ready: impl FnOnce(&str),
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), Error> {
+    let listener = TcpListener::bind(config.listen)
+        .await
+        .map_err(|e| Error::io("bind", PathBuf::from(config.listen.to_string()), &e))?;
+    let bound = listener
+        .local_addr()
+        .map_err(|e| Error::io("local address", PathBuf::from(config.listen.to_string()), &e))?;
+    let public_url = config.public_url.clone().unwrap_or_else(|| format!("http://{bound}"));
+    let origin = match (&config.origin, existing_origin(&config.data_dir)) {
+        (_, Some(existing)) => existing,
+        (Some(o), None) => o.clone(),
+        (None, None) => sigil_trust::host_of_authority(&sigil_trust::url_authority(&public_url)).to_string(),
+    };
+    let mut options = LogOptions::new(origin);
+    if let Some(h) = &config.high_water_mark {
+        options = options.with_high_water_mark(h);
+    }
+    let dir = config.data_dir.clone();
+    let log = tokio::task::spawn_blocking(move || Log::open(&dir, options))
+        .await
+        .map_err(|_| Error::Closed)??;
+    let log = Arc::new(log);
+    let search = Search::start(&config.data_dir.join("search.redb"), Arc::clone(&log))?;
+    let mut api = ApiOptions::new(public_url.clone());
+    if let Some(m) = config.max_body {
+        api.max_body = m;
+    }
+    let app = router(Arc::clone(&log), Some(Arc::clone(&search)), api)?;
+    tracing::info!(origin = log.origin(), size = log.size(), url = %public_url, "transparency log ready");
+    ready(&public_url);
+    serve(listener, app, &config.server, shutdown)
+        .await
+        .map_err(|e| Error::io("serve", PathBuf::from(bound.to_string()), &e))?;
+    search.stop();
+    let closing = Arc::clone(&log);
+    let _ = tokio::task::spawn_blocking(move || closing.close()).await;
+    tracing::info!(size = log.size(), "transparency log stopped");
+    Ok(())
+}
+
+/// Which protocol's `tlogs` entry to describe.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ApiVersion {
+    /// Rekor v1: ECDSA P-256 key, log ID = SHA-256 of its SPKI.
+    V1,
+    /// Rekor v2: Ed25519 checkpoint key, log ID = its C2SP key ID.
+    V2,
+}
+
+/// The trusted-root `tlogs` entry for the log in `dir` served at `base_url` (read-only: safe while it runs).
+pub fn trust_entry(dir: &Path, base_url: &str, api: ApiVersion) -> Result<TransparencyLogInstance, Error> {
+    let info = crate::log::PublicInfo::read(dir)?;
+    let start = Timestamp::from_unix(info.created).ok_or(Error::InvalidRequest("creation time"))?;
+    let (key, details, log_id) = match api {
+        ApiVersion::V1 => (
+            info.v1_key.spki_der().to_vec(),
+            "PKIX_ECDSA_P256_SHA_256",
+            info.v1_key.sha256_key_id(),
+        ),
+        ApiVersion::V2 => (
+            info.checkpoint_key.spki_der().to_vec(),
+            "PKIX_ED25519",
+            info.checkpoint_key_id,
+        ),
+    };
+    Ok(TransparencyLogInstance {
+        base_url: base_url.trim_end_matches('/').to_string(),
+        hash_algorithm: Some("SHA2_256".into()),
+        public_key: PublicKey {
+            raw_bytes: Some(Bytes(key)),
+            key_details: Some(details.into()),
+            valid_for: Some(TimeRange {
+                start: Some(start),
+                end: None,
+            }),
+        },
+        log_id: LogId {
+            key_id: Bytes(log_id.to_vec()),
+        },
+        checkpoint_key_id: None,
+        operator: None,
+    })
+}
+
+/// The signing-config `rekorTlogUrls` service entry for the log in `dir` at `base_url`.
+pub fn signing_config_entry(dir: &Path, base_url: &str, api: ApiVersion) -> Result<Service, Error> {
+    let info = crate::log::PublicInfo::read(dir)?;
+    Ok(Service {
+        url: base_url.trim_end_matches('/').to_string(),
+        major_api_version: match api {
+            ApiVersion::V1 => 1,
+            ApiVersion::V2 => 2,
+        },
+        valid_for: Some(TimeRange {
+            start: Timestamp::from_unix(info.created),
+            end: None,
+        }),
+        operator: info.origin,
+    })
+}
