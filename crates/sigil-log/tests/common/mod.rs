@@ -6,6 +6,8 @@
     clippy::indexing_slicing
 )]
 
+pub mod http;
+
 use std::path::Path;
 
 use sigil_log::{Log, LogOptions};
