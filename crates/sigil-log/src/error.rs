@@ -48,6 +48,8 @@ pub enum Error {
     Poisoned,
     /// The log was closed.
     Closed,
+    /// Another process (or another open `Log`) holds the data directory.
+    Locked(PathBuf),
 }
 
 impl Error {
@@ -103,6 +105,11 @@ impl fmt::Display for Error {
             Self::InvalidRequest(m) => write!(f, "invalid request: {m}"),
             Self::Poisoned => write!(f, "an earlier durable write failed; reopen the log to recover"),
             Self::Closed => write!(f, "the log is closed"),
+            Self::Locked(dir) => write!(
+                f,
+                "{} is in use by another process (one log process per data directory)",
+                dir.display()
+            ),
         }
     }
 }

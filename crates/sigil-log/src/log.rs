@@ -174,6 +174,9 @@ pub struct Log {
     index: Arc<Mutex<Index>>,
     tx: Mutex<Option<mpsc::Sender<Request>>>,
     integrator: Mutex<Option<JoinHandle<()>>>,
+    /// The exclusive lock on the data directory, held while the log is open (released by the OS on exit, even
+    /// after `kill -9`).
+    _lock: fs::File,
 }
 
 impl std::fmt::Debug for Request {
@@ -230,6 +233,7 @@ impl Log {
             fs::set_permissions(&d, fs::Permissions::from_mode(0o700)).map_err(|e| Error::io("chmod", &d, &e))?;
         }
         fsio::sync_dir(&dir)?;
+        let lock = lock_dir(&dir)?;
         clear_tmp(&dir.join("tmp"))?;
 
         let cp_path = dir.join("checkpoint");
@@ -357,6 +361,7 @@ impl Log {
             index,
             tx: Mutex::new(Some(tx)),
             integrator: Mutex::new(Some(handle)),
+            _lock: lock,
         })
     }
 
@@ -1160,5 +1165,23 @@ impl PublicInfo {
             origin,
             created,
         })
+    }
+}
+
+/// Takes the exclusive lock on `<dir>/lock`: two processes (or two `Log`s) integrating into one directory would
+/// corrupt it, so the second one is refused.
+fn lock_dir(dir: &Path) -> Result<fs::File, Error> {
+    let path = dir.join("lock");
+    let file = fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|e| Error::io("open", &path, &e))?;
+    // Called through the trait: on newer toolchains std's inherent `File::try_lock` would shadow it.
+    match fs4::FileExt::try_lock(&file) {
+        Ok(()) => Ok(file),
+        Err(fs4::TryLockError::WouldBlock) => Err(Error::Locked(dir.to_path_buf())),
+        Err(fs4::TryLockError::Error(e)) => Err(Error::io("lock", &path, &e)),
     }
 }

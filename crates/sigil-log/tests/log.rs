@@ -289,3 +289,13 @@ fn consistency_proofs_across_sizes() {
     assert!(log.consistency_proof(1, size + 1).is_err());
     assert!(log.inclusion_proof(size, size).is_err());
 }
+
+#[test]
+fn a_data_directory_is_opened_by_one_log_at_a_time() {
+    let tmp = tempfile::tempdir().unwrap();
+    let log = open(tmp.path());
+    let err = Log::open(tmp.path(), sigil_log::LogOptions::new(ORIGIN)).unwrap_err();
+    assert!(matches!(err, Error::Locked(_)), "{err}");
+    drop(log);
+    open(tmp.path());
+}
