@@ -44,6 +44,12 @@ pub struct ServeArgs {
     /// Most simultaneous connections.
     #[arg(long, default_value_t = 4096)]
     max_connections: usize,
+    /// Ed25519 checkpoint key (PEM PKCS#8 "PRIVATE KEY") to use instead of generating one on first start.
+    #[arg(long)]
+    checkpoint_key: Option<PathBuf>,
+    /// ECDSA P-256 Rekor v1 key (PEM PKCS#8 "PRIVATE KEY") to use instead of generating one on first start.
+    #[arg(long)]
+    v1_key: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -89,6 +95,20 @@ fn serve(args: ServeArgs) -> ExitCode {
     config.max_body = Some(args.max_body);
     config.server.header_timeout = std::time::Duration::from_secs(args.header_timeout);
     config.server.max_connections = args.max_connections;
+    for (path, slot) in [
+        (&args.checkpoint_key, &mut config.keys.ed25519_pkcs8),
+        (&args.v1_key, &mut config.keys.ecdsa_p256_pkcs8),
+    ] {
+        if let Some(path) = path {
+            match read_private_key(path) {
+                Ok(der) => *slot = Some(der),
+                Err(e) => {
+                    eprintln!("error: {}: {e}", path.display());
+                    return ExitCode::FAILURE;
+                }
+            }
+        }
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(r) => r,
         Err(e) => {
@@ -113,6 +133,12 @@ fn serve(args: ServeArgs) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// A PEM `PRIVATE KEY` (PKCS#8) file.
+fn read_private_key(path: &std::path::Path) -> Result<Vec<u8>, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
+    sigil_crypto::pem_decode_one(&text, "PRIVATE KEY").map_err(|e| e.to_string())
 }
 
 async fn shutdown_signal() {

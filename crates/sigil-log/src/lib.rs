@@ -14,4 +14,5 @@ mod times;
 mod tree;
 
 pub use error::Error;
+pub use keys::ImportedKeys;
 pub use log::{AppendOutcome, Appended, Log, LogOptions, MAX_BATCH, MAX_ENTRY_SIZE, TreeHead};

@@ -15,7 +15,7 @@ use sigil_tlog::{
 };
 
 use crate::index::Index;
-use crate::keys::Keys;
+use crate::keys::{ImportedKeys, Keys};
 use crate::metrics::LogMetrics;
 use crate::times::{self, Times, TimesWriter};
 use crate::tree::{self, Edge, FullTile, TileTree, hashes_at};
@@ -41,6 +41,8 @@ pub struct LogOptions {
     pub high_water_mark: Option<PathBuf>,
     /// Most entries per batch (1..=[`MAX_BATCH`]).
     pub max_batch: usize,
+    /// Signing keys to use instead of generating them on first start.
+    pub keys: ImportedKeys,
 }
 
 impl LogOptions {
@@ -49,7 +51,14 @@ impl LogOptions {
             origin: origin.into(),
             high_water_mark: None,
             max_batch: MAX_BATCH,
+            keys: ImportedKeys::default(),
         }
+    }
+
+    /// Uses these signing keys (stored on first start; checked against the stored ones later).
+    pub fn with_keys(mut self, keys: ImportedKeys) -> Self {
+        self.keys = keys;
+        self
     }
 
     pub fn with_high_water_mark(mut self, path: impl Into<PathBuf>) -> Self {
@@ -238,7 +247,7 @@ impl Log {
 
         let cp_path = dir.join("checkpoint");
         let cp_text = fsio::read_optional(&cp_path)?;
-        let keys = Keys::load_or_create(&dir.join("keys"), cp_text.is_none())?;
+        let keys = Keys::load_or_create(&dir.join("keys"), cp_text.is_none(), &options.keys)?;
         let verifier = NoteVerifier::ed25519(&options.origin, keys.ed25519_verifying_key()?)?;
         let hwm_path = options
             .high_water_mark
@@ -1144,7 +1153,7 @@ pub(crate) struct PublicInfo {
 
 impl PublicInfo {
     pub(crate) fn read(dir: &Path) -> Result<Self, Error> {
-        let keys = Keys::load_or_create(&dir.join("keys"), false)?;
+        let keys = Keys::load_or_create(&dir.join("keys"), false, &ImportedKeys::default())?;
         let checkpoint = fsio::read_optional(&dir.join("checkpoint"))?
             .ok_or_else(|| Error::Corrupt(format!("{} holds no log (no checkpoint)", dir.display())))?;
         let origin = String::from_utf8_lossy(&checkpoint)

@@ -115,6 +115,8 @@ pub struct ServeConfig {
     pub high_water_mark: Option<PathBuf>,
     pub max_body: Option<usize>,
     pub server: ServerOptions,
+    /// Signing keys to use instead of generated ones.
+    pub keys: crate::ImportedKeys,
 }
 
 impl ServeConfig {
@@ -127,6 +129,7 @@ impl ServeConfig {
             high_water_mark: None,
             max_body: None,
             server: ServerOptions::default(),
+            keys: crate::ImportedKeys::default(),
         }
     }
 }
@@ -156,7 +159,7 @@ pub async fn run(
         (Some(o), None) => o.clone(),
         (None, None) => sigil_trust::host_of_authority(&sigil_trust::url_authority(&public_url)).to_string(),
     };
-    let mut options = LogOptions::new(origin);
+    let mut options = LogOptions::new(origin).with_keys(config.keys.clone());
     if let Some(h) = &config.high_water_mark {
         options = options.with_high_water_mark(h);
     }
