@@ -299,3 +299,30 @@ fn a_data_directory_is_opened_by_one_log_at_a_time() {
     drop(log);
     open(tmp.path());
 }
+
+/// L-11 (split view): a log that shows client A (n, r1) and client B (n, r2) under the same key cannot give A a
+/// consistency proof from (n, r1) to B's later tree. Holding on to (n, r1) is what detects it.
+#[test]
+fn l11_a_split_view_fails_the_consistency_check() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (a_dir, b_dir) = (tmp.path().join("a"), tmp.path().join("b"));
+    drop(open(&a_dir));
+    copy_dir(&a_dir.join("keys"), &b_dir.join("keys"));
+    let (a, b) = (open(&a_dir), open(&b_dir));
+    assert_eq!(a.checkpoint_key_id(), b.checkpoint_key_id(), "same signing key");
+    a.append_many(&entries(0, 10, "view-a")).unwrap();
+    b.append_many(&entries(0, 10, "view-b")).unwrap();
+    let verifier = a.note_verifier().unwrap();
+    let cp_a = SignedCheckpoint::open(&a.checkpoint(), &verifier, ORIGIN)
+        .unwrap()
+        .checkpoint;
+    let cp_b = SignedCheckpoint::open(&b.checkpoint(), &verifier, ORIGIN)
+        .unwrap()
+        .checkpoint;
+    assert_eq!(cp_a.size, cp_b.size);
+    assert_ne!(cp_a.root_hash, cp_b.root_hash, "both validly signed, different trees");
+    b.append_many(&entries(10, 7, "view-b")).unwrap();
+    let proof = b.consistency_proof(10, 17).unwrap();
+    assert!(sigil_tlog::verify_consistency(10, 17, &proof, &cp_a.root_hash, &b.root()).is_err());
+    sigil_tlog::verify_consistency(10, 17, &proof, &cp_b.root_hash, &b.root()).unwrap();
+}
