@@ -288,20 +288,30 @@ fn conflict(s: &Shared, index: u64, leaf: &Hash, location: String) -> ApiError {
     }
 }
 
+/// The common part of both create routes: read, verify, append; a duplicate becomes 409 naming the original
+/// (`location` gives the URL where the original can be read).
+async fn submit(
+    s: &Shared,
+    req: Request,
+    accept: fn(&[u8]) -> Result<Accepted, EntryError>,
+    location: fn(&crate::Appended) -> String,
+) -> Result<(Accepted, crate::Appended), ApiError> {
+    let body = read_body(s, req).await?;
+    let accepted = accept(&body)?;
+    let outcome = append(s, &accepted).await?;
+    let a = outcome.appended().clone();
+    if outcome.is_duplicate() {
+        return Err(conflict(s, a.index, &a.leaf_hash, location(&a)));
+    }
+    Ok((accepted, a))
+}
+
 async fn create_v1(State(s): S, req: Request) -> ApiResult {
     let started = Instant::now();
-    let body = read_body(&s, req).await?;
-    let accepted = entry::accept_v1(&body)?;
-    let outcome = append(&s, &accepted).await?;
-    let a = outcome.appended();
-    if outcome.is_duplicate() {
-        return Err(conflict(
-            &s,
-            a.index,
-            &a.leaf_hash,
-            format!("/api/v1/log/entries/{}", hex::encode(a.leaf_hash)),
-        ));
-    }
+    let (accepted, a) = submit(&s, req, entry::accept_v1, |a| {
+        format!("/api/v1/log/entries/{}", hex::encode(a.leaf_hash))
+    })
+    .await?;
     let (id, entry) = v1_entry(&s, a.index, &accepted.body, a.integrated_time, &a.head())?;
     s.metrics.append_seconds.observe(started.elapsed().as_secs_f64());
     let mut resp = json_response(StatusCode::CREATED, &serde_json::json!({ id.clone(): entry }));
@@ -317,21 +327,14 @@ async fn create_v1(State(s): S, req: Request) -> ApiResult {
 
 async fn create_v2(State(s): S, req: Request) -> ApiResult {
     let started = Instant::now();
-    let body = read_body(&s, req).await?;
-    let accepted = entry::accept_v2(&body)?;
-    let outcome = append(&s, &accepted).await?;
-    let a = outcome.appended();
-    if outcome.is_duplicate() {
-        return Err(conflict(
-            &s,
-            a.index,
-            &a.leaf_hash,
-            format!(
-                "/tile/entries/{}",
-                sigil_tlog::entries_path(a.index / 256, 256).unwrap_or_default()
-            ),
-        ));
-    }
+    // Rekor v2 has no read API: the original is readable in the entry bundle that holds it.
+    let (accepted, a) = submit(&s, req, entry::accept_v2, |a| {
+        let (bundle, size) = (a.index / 256, a.tree_size);
+        let width = if bundle < size / 256 { 256 } else { size % 256 };
+        let path = sigil_tlog::entries_path(bundle, u16::try_from(width).unwrap_or(256)).unwrap_or_default();
+        format!("/{path}")
+    })
+    .await?;
     let head = a.head();
     let proof = s.log.inclusion_proof(a.index, head.size)?;
     let (kind, version) = accepted.kind.kind_version();

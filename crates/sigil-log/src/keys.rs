@@ -52,49 +52,39 @@ impl Keys {
         let rng = SystemRandom::new();
         let ed_path = dir.join(ED25519_FILE);
         let ec_path = dir.join(ECDSA_FILE);
-        let ed_der = match (fsio::read_optional(&ed_path)?, &imported.ed25519_pkcs8) {
-            (Some(der), Some(given)) if der != *given => {
-                return Err(Error::Key(format!(
-                    "{} holds a different checkpoint key than the one given",
-                    ed_path.display()
-                )));
-            }
-            (Some(der), _) => der,
-            (None, Some(given)) if create => {
-                Ed25519KeyPair::from_pkcs8_maybe_unchecked(given)
-                    .map_err(|e| Error::Key(format!("the given Ed25519 key: {e}")))?;
-                store_key(dir, ED25519_FILE, given)?;
-                given.clone()
-            }
-            (None, _) if create => {
-                let doc = Ed25519KeyPair::generate_pkcs8(&rng).map_err(|_| Error::Key("Ed25519 generation".into()))?;
-                store_key(dir, ED25519_FILE, doc.as_ref())?;
-                doc.as_ref().to_vec()
-            }
-            (None, _) => return Err(Error::Key(format!("{} is missing", ed_path.display()))),
-        };
-        let ec_der = match (fsio::read_optional(&ec_path)?, &imported.ecdsa_p256_pkcs8) {
-            (Some(der), Some(given)) if der != *given => {
-                return Err(Error::Key(format!(
-                    "{} holds a different v1 log key than the one given",
-                    ec_path.display()
-                )));
-            }
-            (Some(der), _) => der,
-            (None, Some(given)) if create => {
-                EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, given)
-                    .map_err(|e| Error::Key(format!("the given ECDSA P-256 key: {e}")))?;
-                store_key(dir, ECDSA_FILE, given)?;
-                given.clone()
-            }
-            (None, _) if create => {
-                let doc = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, &rng)
-                    .map_err(|_| Error::Key("ECDSA P-256 generation".into()))?;
-                store_key(dir, ECDSA_FILE, doc.as_ref())?;
-                doc.as_ref().to_vec()
-            }
-            (None, _) => return Err(Error::Key(format!("{} is missing", ec_path.display()))),
-        };
+        // Given keys are parsed before anything is stored, so a bad one leaves no trace.
+        if let Some(given) = &imported.ed25519_pkcs8 {
+            Ed25519KeyPair::from_pkcs8_maybe_unchecked(given)
+                .map_err(|e| Error::Key(format!("the given Ed25519 key: {e}")))?;
+        }
+        if let Some(given) = &imported.ecdsa_p256_pkcs8 {
+            EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, given)
+                .map_err(|e| Error::Key(format!("the given ECDSA P-256 key: {e}")))?;
+        }
+        let ed_der = load_one(
+            dir,
+            ED25519_FILE,
+            "checkpoint key",
+            create,
+            imported.ed25519_pkcs8.as_deref(),
+            || {
+                Ed25519KeyPair::generate_pkcs8(&rng)
+                    .map(|d| d.as_ref().to_vec())
+                    .map_err(|_| Error::Key("Ed25519 generation".into()))
+            },
+        )?;
+        let ec_der = load_one(
+            dir,
+            ECDSA_FILE,
+            "v1 log key",
+            create,
+            imported.ecdsa_p256_pkcs8.as_deref(),
+            || {
+                EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, &rng)
+                    .map(|d| d.as_ref().to_vec())
+                    .map_err(|_| Error::Key("ECDSA P-256 generation".into()))
+            },
+        )?;
         let ed25519 =
             Ed25519KeyPair::from_pkcs8(&ed_der).map_err(|e| Error::Key(format!("{}: {e}", ed_path.display())))?;
         let ecdsa = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, &ec_der)
@@ -127,6 +117,35 @@ impl Keys {
             .sign(&self.rng, msg)
             .map(|s| s.as_ref().to_vec())
             .map_err(|_| Error::Key("ECDSA signing failed".into()))
+    }
+}
+
+/// One key file: the stored key (which a given key must equal), else the given key, else a generated one (only
+/// when `create`).
+fn load_one(
+    dir: &Path,
+    file: &str,
+    what: &str,
+    create: bool,
+    given: Option<&[u8]>,
+    generate: impl FnOnce() -> Result<Vec<u8>, Error>,
+) -> Result<Vec<u8>, Error> {
+    let path = dir.join(file);
+    match (fsio::read_optional(&path)?, given) {
+        (Some(stored), Some(given)) if stored != given => Err(Error::Key(format!(
+            "{} holds a different {what} than the one given",
+            path.display()
+        ))),
+        (Some(stored), _) => Ok(stored),
+        (None, _) if !create => Err(Error::Key(format!("{} is missing", path.display()))),
+        (None, given) => {
+            let der = match given {
+                Some(g) => g.to_vec(),
+                None => generate()?,
+            };
+            store_key(dir, file, &der)?;
+            Ok(der)
+        }
     }
 }
 

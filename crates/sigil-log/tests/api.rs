@@ -283,6 +283,8 @@ fn l01_duplicates_get_409_with_the_original_index() {
     let again = post(server.addr, "/api/v2/log/entries", &v2);
     assert_eq!(again.status, 409);
     assert_eq!(again.header("x-log-index"), Some((before + 1).to_string().as_str()));
+    let bundle = get(server.addr, again.header("location").unwrap());
+    assert_eq!(bundle.status, 200, "{:?}", again.header("location"));
 }
 
 /// Sends a request whose head is given, then as much of `body` as the server takes, and reads the answer.
