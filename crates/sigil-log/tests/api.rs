@@ -606,11 +606,21 @@ fn r01_slow_headers_are_cut_off_and_others_are_served() {
             s
         })
         .collect();
+    // An idle keep-alive connection is closed by the same timeout (it cannot hold a connection slot forever).
+    let mut idle = TcpStream::connect(server.addr).unwrap();
+    idle.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+    idle.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let mut first = [0u8; 256];
+    let n = idle.read(&mut first).unwrap();
+    assert!(first[..n].starts_with(b"HTTP/1.1 200"));
     // Meanwhile a normal request is answered at once.
     let started = Instant::now();
     assert_eq!(get(server.addr, "/healthz").status, 200);
     assert!(started.elapsed() < Duration::from_millis(500));
     std::thread::sleep(Duration::from_millis(2500));
+    let mut rest = Vec::new();
+    let closed = idle.read_to_end(&mut rest);
+    assert!(closed.is_ok() || closed.unwrap_err().kind() != std::io::ErrorKind::WouldBlock, "idle connection kept open");
     for s in &mut slow {
         s.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
         let mut buf = [0u8; 512];
