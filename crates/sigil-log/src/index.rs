@@ -25,7 +25,7 @@ pub(crate) struct Index {
 
 impl Index {
     pub(crate) fn open(path: &Path) -> Result<Self, Error> {
-        let db = Database::create(path).map_err(Error::index)?;
+        let db = open_db(path)?;
         let txn = db.begin_write().map_err(Error::index)?;
         {
             txn.open_table(LEAVES).map_err(Error::index)?;
@@ -89,4 +89,17 @@ impl Index {
         }
         Ok(())
     }
+}
+
+/// redb's page cache, per database. redb's default (1 GiB) would let memory grow with the index; the index is
+/// read at random by leaf hash, so a large cache buys little, and a fixed one keeps the process's memory flat
+/// however long the log grows.
+const CACHE_BYTES: usize = 32 << 20;
+
+/// Opens (or creates) a redb database with the bounded cache.
+pub(crate) fn open_db(path: &Path) -> Result<Database, Error> {
+    redb::Builder::new()
+        .set_cache_size(CACHE_BYTES)
+        .create(path)
+        .map_err(Error::index)
 }

@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use redb::{Database, Durability, MultimapTableDefinition, TableDefinition};
 
+use crate::index::open_db;
 use crate::{Error, Log};
 
 const KEYS: MultimapTableDefinition<&str, u64> = MultimapTableDefinition::new("keys");
@@ -32,7 +33,7 @@ pub struct Search {
 impl Search {
     /// Opens (or creates) the index at `path` and starts indexing `log` in the background.
     pub fn start(path: &Path, log: Arc<Log>) -> Result<Arc<Self>, Error> {
-        let db = Database::create(path).map_err(Error::index)?;
+        let db = open_db(path)?;
         let txn = db.begin_write().map_err(Error::index)?;
         {
             txn.open_multimap_table(KEYS).map_err(Error::index)?;
