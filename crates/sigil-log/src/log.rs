@@ -18,7 +18,7 @@ use crate::index::Index;
 use crate::keys::{ImportedKeys, Keys};
 use crate::metrics::LogMetrics;
 use crate::times::{self, Times, TimesWriter};
-use crate::tree::{self, Edge, FullTile, TileTree, hashes_at};
+use crate::tree::{self, Edge, FullTile, TileCache, TileTree, hashes_at};
 use crate::{Error, fsio};
 
 /// Most entries integrated in one batch. Also bounds how far past the committed size a crashed batch can have
@@ -147,6 +147,7 @@ struct Shared {
     /// When the log was created (Unix seconds): the start of its keys' validity.
     created: i64,
     metrics: LogMetrics,
+    tiles: TileCache,
 }
 
 type AppendResult = Result<AppendOutcome, Error>;
@@ -292,9 +293,11 @@ impl Log {
             Err(e) => return Err(e),
         };
         let root = edge.root();
+        let recovery_cache = TileCache::default();
         let tree = TileTree {
             root: &dir,
             edge: &edge,
+            cache: &recovery_cache,
         };
         if target == committed.size && root != committed.root {
             return Err(Error::Corrupt(format!(
@@ -336,6 +339,7 @@ impl Log {
             times,
             created,
             metrics: LogMetrics::default(),
+            tiles: TileCache::default(),
         };
         let checkpoint: Arc<str> = match (&cp_text, target == committed.size) {
             (Some(bytes), true) => Arc::from(String::from_utf8_lossy(bytes).as_ref()),
@@ -557,6 +561,7 @@ impl Log {
         let tree = TileTree {
             root: &self.shared.dir,
             edge: &snap.edge,
+            cache: &self.shared.tiles,
         };
         if index >= snap.edge.size {
             return Err(Error::OutOfRange {
@@ -580,6 +585,7 @@ impl Log {
         TileTree {
             root: &self.shared.dir,
             edge: &snap.edge,
+            cache: &self.shared.tiles,
         }
         .inclusion_proof(index, tree_size)
     }
@@ -590,6 +596,7 @@ impl Log {
         TileTree {
             root: &self.shared.dir,
             edge: &snap.edge,
+            cache: &self.shared.tiles,
         }
         .consistency_proof(first, second)
     }
@@ -600,6 +607,7 @@ impl Log {
         TileTree {
             root: &self.shared.dir,
             edge: &snap.edge,
+            cache: &self.shared.tiles,
         }
         .subtree(0, tree_size)
     }
@@ -756,7 +764,11 @@ impl Shared {
                 signed_size: hwm.size,
             });
         }
-        let tree = TileTree { root: &self.dir, edge };
+        let tree = TileTree {
+            root: &self.dir,
+            edge,
+            cache: &self.tiles,
+        };
         let proof = tree.consistency_proof(hwm.size, size)?;
         sigil_tlog::verify_consistency(hwm.size, size, &proof, &hwm.root, &root)
             .map_err(|_| Error::InconsistentWithHighWaterMark { size: hwm.size })?;

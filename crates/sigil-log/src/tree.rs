@@ -4,7 +4,9 @@
 //! other hash a proof needs lies in a full tile on disk: a perfect subtree of height `8·l + r` (r < 8) is the root
 //! of `2^r` consecutive level-`l` hashes, which are always inside a single tile.
 
+use std::collections::HashMap;
 use std::path::Path;
+use std::sync::{Arc, Mutex};
 
 use sigil_tlog::{
     EMPTY_ROOT, Hash, SubtreeHashes, TILE_WIDTH, consistency_proof_from, hash_children, inclusion_proof_from, root_of,
@@ -135,6 +137,60 @@ pub(crate) fn parse_bundle(mut bytes: &[u8]) -> Option<Vec<Vec<u8>>> {
 pub(crate) struct TileTree<'a> {
     pub(crate) root: &'a Path,
     pub(crate) edge: &'a Edge,
+    pub(crate) cache: &'a TileCache,
+}
+
+/// Every node inside a full tile: `nodes[r]` holds its `256 >> r` subtree roots of height `r` (r = 0..=8), so a
+/// proof step that falls in this tile is a lookup instead of up to 255 hashes.
+#[derive(Debug)]
+pub(crate) struct TileNodes {
+    nodes: Vec<Vec<Hash>>,
+}
+
+impl TileNodes {
+    fn build(hashes: Vec<Hash>) -> Self {
+        let mut nodes = vec![hashes];
+        while let Some(below) = nodes.last().filter(|l| l.len() > 1) {
+            let above = below.chunks_exact(2).map(|p| match p {
+                [l, r] => hash_children(l, r),
+                _ => EMPTY_ROOT, // unreachable: chunks_exact(2)
+            });
+            let above: Vec<Hash> = above.collect();
+            nodes.push(above);
+        }
+        Self { nodes }
+    }
+
+    fn level0(&self) -> &[Hash] {
+        self.nodes.first().map_or(&[], Vec::as_slice)
+    }
+}
+
+/// Full tiles never change, so the ones proofs touch are kept, expanded, in memory: at most [`CACHE_TILES`]
+/// (16 KiB each, 16 MiB in all; an arbitrary entry is evicted when full), so memory stays flat.
+#[derive(Debug, Default)]
+pub(crate) struct TileCache {
+    map: Mutex<HashMap<(u8, u64), Arc<TileNodes>>>,
+}
+
+const CACHE_TILES: usize = 1024;
+
+impl TileCache {
+    fn get(&self, root: &Path, level: u8, index: u64) -> Result<Arc<TileNodes>, Error> {
+        if let Some(t) = self.map.lock().ok().and_then(|m| m.get(&(level, index)).cloned()) {
+            return Ok(t);
+        }
+        let nodes = Arc::new(TileNodes::build(read_full_tile(root, level, index)?));
+        if let Ok(mut map) = self.map.lock() {
+            if map.len() >= CACHE_TILES {
+                if let Some(k) = map.keys().next().copied() {
+                    map.remove(&k);
+                }
+            }
+            map.insert((level, index), Arc::clone(&nodes));
+        }
+        Ok(nodes)
+    }
 }
 
 /// Reads a full hash tile from disk.
@@ -164,8 +220,12 @@ impl TileTree<'_> {
             size: n,
         };
         if tile < n / WIDTH {
-            let hashes = read_full_tile(self.root, level, tile)?;
-            hashes.get(off..off + count).map(<[Hash]>::to_vec).ok_or_else(missing)
+            let nodes = self.cache.get(self.root, level, tile)?;
+            nodes
+                .level0()
+                .get(off..off + count)
+                .map(<[Hash]>::to_vec)
+                .ok_or_else(missing)
         } else if tile == n / WIDTH {
             self.edge
                 .partial(level)
@@ -182,6 +242,17 @@ impl TileTree<'_> {
         let level = u8::try_from(height / 8).map_err(|_| Error::InvalidRequest("height"))?;
         let r = height % 8;
         let first = index.checked_shl(r).ok_or(Error::InvalidRequest("index"))?;
+        let tile = first / WIDTH;
+        if tile < hashes_at(self.size(), level) / WIDTH {
+            let nodes = self.cache.get(self.root, level, tile)?;
+            let at = usize::try_from((first % WIDTH) >> r).map_err(|_| Error::InvalidRequest("index"))?;
+            return nodes
+                .nodes
+                .get(r as usize)
+                .and_then(|l| l.get(at))
+                .copied()
+                .ok_or(Error::InvalidRequest("index"));
+        }
         Ok(root_of(&self.hashes(level, first, 1u64 << r)?))
     }
 
