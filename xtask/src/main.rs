@@ -1,6 +1,7 @@
 //! Project automation: `cargo xtask <command>`.
 //!
-//! - `test`: the whole test suite (what CI runs); checks that `../shared/fixtures` is present first.
+//! - `test`: the whole test suite (what CI runs); installs the pinned interop clients
+//!   (`scripts/install-interop-clients.sh`) and checks that `../shared/fixtures` is present first.
 //! - `fuzz [SECONDS]`: runs every `cargo fuzz` target for SECONDS each (default 600).
 //! - `bench-compare`: whole-process and in-process comparison against sigstore-python (see `scripts/`).
 
@@ -17,6 +18,14 @@ fn run(cmd: &mut Command) -> bool {
 }
 
 fn test() -> bool {
+    // The pinned real Sigstore clients the interop tests drive (crates/sigil-cli/tests/log_interop.rs).
+    if !run(Command::new("bash")
+        .current_dir(root())
+        .arg("scripts/install-interop-clients.sh"))
+    {
+        eprintln!("xtask: scripts/install-interop-clients.sh failed (it needs python3, node and npm)");
+        return false;
+    }
     let fixtures = root().join("../shared/fixtures/conformance/bundle-verify");
     if !fixtures.is_dir() {
         eprintln!(
