@@ -259,7 +259,8 @@ pub struct Checkpoint {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct InclusionProof {
-    /// Index of the entry inside the (shard's) tree.
+    /// Index of the entry inside the (shard's) tree. Proto3 JSON omits a zero, so absent means 0.
+    #[serde(default)]
     pub log_index: Int64,
     pub root_hash: Bytes,
     pub tree_size: Int64,
@@ -272,7 +273,9 @@ pub struct InclusionProof {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TransparencyLogEntry {
-    /// Global index (Rekor v1) or index in the shard (Rekor v2).
+    /// Global index (Rekor v1) or index in the shard (Rekor v2). Proto3 JSON omits a zero, so absent means 0
+    /// (sigstore-js writes entry 0 of a log that way).
+    #[serde(default)]
     pub log_index: Int64,
     pub log_id: LogId,
     pub kind_version: KindVersion,

@@ -238,3 +238,22 @@ fn signing_and_client_configs_roundtrip() {
     v["mediaType"] = serde_json::json!("application/vnd.dev.sigstore.signingconfig.v0.1+json");
     assert!(SigningConfig::from_json(v.to_string().as_bytes(), &limits).is_err());
 }
+
+/// Proto3 JSON leaves out zero values: sigstore-js writes the first entry of a log without `logIndex` (and, in a
+/// tree of one, without the proof's `logIndex` and `hashes`). That is index 0, not a malformed bundle.
+#[test]
+fn an_absent_log_index_is_zero() {
+    let dir = fixtures().join("conformance/bundle-verify");
+    let json = std::fs::read(dir.join("happy-path-v0.3/bundle.sigstore.json")).unwrap();
+    let mut v: serde_json::Value = serde_json::from_slice(&json).unwrap();
+    let entry = &mut v["verificationMaterial"]["tlogEntries"][0];
+    entry.as_object_mut().unwrap().remove("logIndex");
+    entry["inclusionProof"].as_object_mut().unwrap().remove("logIndex");
+    entry["inclusionProof"].as_object_mut().unwrap().remove("hashes");
+    let bundle = Bundle::from_json(v.to_string().as_bytes(), &sigil_bundle::Limits::default()).unwrap();
+    let e = &bundle.verification_material.tlog_entries[0];
+    assert_eq!(e.log_index.0, 0);
+    let proof = e.inclusion_proof.as_ref().unwrap();
+    assert_eq!(proof.log_index.0, 0);
+    assert!(proof.hashes.is_empty());
+}
