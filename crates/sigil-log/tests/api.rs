@@ -620,7 +620,10 @@ fn r01_slow_headers_are_cut_off_and_others_are_served() {
     std::thread::sleep(Duration::from_millis(2500));
     let mut rest = Vec::new();
     let closed = idle.read_to_end(&mut rest);
-    assert!(closed.is_ok() || closed.unwrap_err().kind() != std::io::ErrorKind::WouldBlock, "idle connection kept open");
+    assert!(
+        closed.is_ok() || closed.unwrap_err().kind() != std::io::ErrorKind::WouldBlock,
+        "idle connection kept open"
+    );
     for s in &mut slow {
         s.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
         let mut buf = [0u8; 512];
