@@ -337,16 +337,32 @@ fn js_side(e: &Env) {
         &mut e.js_verify("js.refetched.sigstore.json", "a.txt"),
     );
 
-    // @sigstore/cli `attest` always writes `intoto` 0.0.2 entries, which this log does not accept (by design:
-    // hashedrekord and dsse only); the refusal must be a clear 400 the CLI passes on.
+    // @sigstore/cli `attest` always writes `intoto` 0.0.2 entries: accepted, and the bundle verifies with
+    // sigstore-js and sigil (sigstore-python cannot verify intoto bundles at all: INTEROP.md §0.11).
     let mut cli = cmd(e.c.js_dir.join("node_modules/.bin/sigstore"));
     cli.args(["attest", "statement.json", "--fulcio-url", &e.fulcio.url])
         .args(["--rekor-url", &e.log.url, "-o", "cli.sigstore.json"])
         .env("CI", "true")
         .env("SIGSTORE_ID_TOKEN", &e.token)
         .current_dir(e.w);
-    let why = fails("@sigstore/cli attest (intoto)", &mut cli);
-    assert!(why.contains("(400) unsupported entry: kind \"intoto\""), "{why}");
+    ok("@sigstore/cli attest (Rekor v1, intoto)", &mut cli);
+    let cli_bundle: Value = serde_json::from_slice(&std::fs::read(e.p("cli.sigstore.json")).unwrap()).unwrap();
+    assert_eq!(
+        cli_bundle["verificationMaterial"]["tlogEntries"][0]["kindVersion"],
+        json!({"kind":"intoto","version":"0.0.2"})
+    );
+    ok(
+        "sigstore-js verify cli.sigstore.json",
+        &mut e.js_verify("cli.sigstore.json", "-"),
+    );
+    ok(
+        "sigil verify-bundle cli.sigstore.json",
+        &mut e.sigil_verify("cli.sigstore.json", EMAIL, ISSUER),
+    );
+    fails(
+        "sigil verify-bundle cli.sigstore.json (wrong identity)",
+        &mut e.sigil_verify("cli.sigstore.json", "mallory@example.test", ISSUER),
+    );
 
     // Rekor v2 through the signing config: the entry is made and parsed; without a TSA there is no
     // verified time, which both verifiers (rightly) refuse.

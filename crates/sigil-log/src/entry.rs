@@ -1,7 +1,8 @@
 //! Proposed entries: parse a client's request, verify its signature, and build the canonical body that is
 //! logged (the leaf). Nothing here touches storage, and nothing a request names is ever fetched (L-06).
 //!
-//! Rekor v1 (`POST /api/v1/log/entries`): `hashedrekord` 0.0.1 and `dsse` 0.0.1.
+//! Rekor v1 (`POST /api/v1/log/entries`): `hashedrekord` 0.0.1, `dsse` 0.0.1 and the legacy `intoto` 0.0.2
+//! (what @sigstore/cli `attest` and old cosign write).
 //! Rekor v2 (`POST /api/v2/log/entries`): `hashedRekordRequestV002` (DSSE is logged by clients as a hashedrekord
 //! over the PAE hash; the deprecated `dsseRequestV002` is refused, as rekor-tiles does).
 
@@ -57,6 +58,7 @@ impl std::error::Error for EntryError {}
 pub enum Kind {
     HashedRekordV001,
     DsseV001,
+    IntotoV002,
     HashedRekordV002,
 }
 
@@ -65,6 +67,7 @@ impl Kind {
         match self {
             Self::HashedRekordV001 => ("hashedrekord", "0.0.1"),
             Self::DsseV001 => ("dsse", "0.0.1"),
+            Self::IntotoV002 => ("intoto", "0.0.2"),
             Self::HashedRekordV002 => ("hashedrekord", "0.0.2"),
         }
     }
@@ -195,8 +198,9 @@ pub fn accept_v1(request: &[u8]) -> Result<Accepted, EntryError> {
     match (p.kind.as_str(), p.api_version.as_str()) {
         ("hashedrekord", "0.0.1") => hashedrekord_v001(json(p.spec, "hashedrekord spec")?),
         ("dsse", "0.0.1") => dsse_v001(json(p.spec, "dsse spec")?),
+        ("intoto", "0.0.2") => intoto_v002(json(p.spec, "intoto spec")?),
         (kind, version) => Err(EntryError::Unsupported(format!(
-            "kind {kind:?} version {version:?} (accepted: hashedrekord 0.0.1, dsse 0.0.1)"
+            "kind {kind:?} version {version:?} (accepted: hashedrekord 0.0.1, dsse 0.0.1, intoto 0.0.2)"
         ))),
     }
 }
@@ -318,6 +322,81 @@ fn dsse_v001(spec: DsseSpecV001) -> Result<Accepted, EntryError> {
     };
     let value = serde_json::json!({"apiVersion": "0.0.1", "kind": "dsse", "spec": canonical});
     finish(Kind::DsseV001, &value)
+}
+
+/// Base64 text inside base64 (how intoto 0.0.2 carries payloads and signatures), decoded twice.
+fn double_b64(outer: &Bytes, what: &str) -> Result<Vec<u8>, EntryError> {
+    std::str::from_utf8(&outer.0)
+        .ok()
+        .and_then(decode_base64)
+        .filter(|v| !v.is_empty())
+        .ok_or_else(|| malformed(format!("{what} is not base64 of base64 text")))
+}
+
+/// intoto 0.0.2: the whole envelope travels in the request, payload and signatures base64-encoded twice. The
+/// stored body drops the payload (only its hash stays) and keeps each signature with its key, as Rekor does.
+fn intoto_v002(spec: sigil_bundle::rekor::IntotoV002) -> Result<Accepted, EntryError> {
+    let env = &spec.content.envelope;
+    let payload = double_b64(
+        env.payload
+            .as_ref()
+            .ok_or_else(|| malformed("spec.content.envelope.payload is missing"))?,
+        "the payload",
+    )?;
+    if env.signatures.is_empty() || env.signatures.len() > MAX_DSSE_SIGNATURES {
+        return Err(malformed(format!(
+            "the envelope must hold 1 to {MAX_DSSE_SIGNATURES} signatures"
+        )));
+    }
+    let pae = sigil_bundle::pae(&env.payload_type, &payload);
+    let mut signatures = Vec::with_capacity(env.signatures.len());
+    let mut sigs_b64 = Vec::with_capacity(env.signatures.len());
+    for (i, s) in env.signatures.iter().enumerate() {
+        let sig = double_b64(&s.sig, &format!("signature {i}"))?;
+        let signer = Signer::from_pem(&s.public_key.0)?;
+        let scheme = signer
+            .key
+            .default_scheme()
+            .map_err(|e| EntryError::Unsupported(e.to_string()))?;
+        signer
+            .key
+            .verify(scheme, &pae, &sig)
+            .map_err(|e| EntryError::BadSignature(format!("envelope signature {i}: {e}")))?;
+        let sig_text = encode_base64(&sig);
+        sigs_b64.push(serde_json::json!({"sig": sig_text}));
+        signatures.push(sigil_bundle::rekor::IntotoV002Signature {
+            sig: Bytes(sig_text.into_bytes()),
+            public_key: s.public_key.clone(),
+            keyid: s.keyid.clone().filter(|k| !k.is_empty()),
+        });
+    }
+    // `hash` covers the whole envelope; Rekor computes it server-side (client values are ignored). Ours is the
+    // SHA-256 of the envelope's JCS form (payload and signatures as single base64); no verifier recomputes it.
+    let envelope_json = serde_json::json!({
+        "payload": encode_base64(&payload),
+        "payloadType": env.payload_type,
+        "signatures": sigs_b64,
+    });
+    let envelope_hash = sigil_crypto::sha256(sigil_bundle::jcs::canonicalize(&envelope_json).as_bytes());
+    let canonical = sigil_bundle::rekor::IntotoV002 {
+        content: sigil_bundle::rekor::IntotoV002Content {
+            envelope: sigil_bundle::rekor::IntotoV002Envelope {
+                payload: None,
+                payload_type: env.payload_type.clone(),
+                signatures,
+            },
+            hash: Some(RekorHash {
+                algorithm: "sha256".into(),
+                value: hex::encode(envelope_hash),
+            }),
+            payload_hash: Some(RekorHash {
+                algorithm: "sha256".into(),
+                value: hex::encode(sigil_crypto::sha256(&payload)),
+            }),
+        },
+    };
+    let value = serde_json::json!({"apiVersion": "0.0.2", "kind": "intoto", "spec": canonical});
+    finish(Kind::IntotoV002, &value)
 }
 
 #[derive(Deserialize)]
@@ -443,6 +522,14 @@ pub fn search_keys(body: &[u8]) -> Vec<String> {
             }
             for s in &d.signatures {
                 signer_pem(&s.verifier.0, &mut keys);
+            }
+        }
+        sigil_bundle::RekorBody::IntotoV002(i) => {
+            for h in i.content.payload_hash.iter().chain(&i.content.hash) {
+                keys.push(format!("{}:{}", h.algorithm, h.value));
+            }
+            for s in &i.content.envelope.signatures {
+                signer_pem(&s.public_key.0, &mut keys);
             }
         }
         sigil_bundle::RekorBody::HashedRekordV002(h) => {

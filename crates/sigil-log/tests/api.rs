@@ -182,6 +182,51 @@ fn v1_dsse_is_stored_in_canonical_form() {
 }
 
 #[test]
+fn v1_intoto_keeps_the_signature_and_drops_the_payload() {
+    let tmp = tempfile::tempdir().unwrap();
+    let server = Server::start(tmp.path());
+    let signer = Signer::new();
+    let payload = br#"{"_type":"https://in-toto.io/Statement/v1","subject":[]}"#;
+    let resp = post(server.addr, "/api/v1/log/entries", &signer.intoto(payload));
+    assert_eq!(resp.status, 201, "{}", String::from_utf8_lossy(&resp.body));
+    let (_, body) = check_v1_entry(&server, &resp.json());
+    let sigil_bundle::RekorBody::IntotoV002(i) = sigil_bundle::RekorBody::from_json(&body).unwrap() else {
+        panic!("not an intoto 0.0.2 body");
+    };
+    assert!(i.content.envelope.payload.is_none(), "the payload is not stored");
+    assert_eq!(
+        i.content.payload_hash.unwrap().value,
+        hex::encode(sigil_crypto::sha256(payload))
+    );
+    let sig = unb64(std::str::from_utf8(&i.content.envelope.signatures[0].sig.0).unwrap());
+    signer_verifies(
+        &signer,
+        &sigil_bundle::pae("application/vnd.in-toto+json", payload),
+        &sig,
+    );
+    assert_ne!(
+        i.content.hash.unwrap().value,
+        "00",
+        "the envelope hash is the server's, not the client's"
+    );
+    // A signature over another payload is refused.
+    let mut forged: serde_json::Value = serde_json::from_slice(&signer.intoto(b"other")).unwrap();
+    forged["spec"]["content"]["envelope"]["payload"] = b64(b64(payload).as_bytes()).into();
+    assert_eq!(
+        post(server.addr, "/api/v1/log/entries", forged.to_string().as_bytes()).status,
+        400
+    );
+    assert_eq!(server.log.size(), 1);
+}
+
+fn signer_verifies(signer: &Signer, msg: &[u8], sig: &[u8]) {
+    sigil_crypto::VerifyingKey::from_spki_der(&signer.spki())
+        .unwrap()
+        .verify(SignatureScheme::EcdsaSha256, msg, sig)
+        .unwrap();
+}
+
+#[test]
 fn v2_create_answers_a_transparency_log_entry() {
     let tmp = tempfile::tempdir().unwrap();
     let server = Server::start(tmp.path());
@@ -380,7 +425,7 @@ fn l03_l05_l08_malformed_entries_get_400_and_change_nothing() {
         ("not an object", b"null".to_vec()),
         ("unknown kind", with(&["kind"], "cose".into())),
         ("unknown version", with(&["apiVersion"], "0.0.9".into())),
-        ("intoto is not accepted", with(&["kind"], "intoto".into())),
+        ("intoto without content", br#"{"kind":"intoto","apiVersion":"0.0.2","spec":{}}"#.to_vec()),
         ("no spec", with(&["spec"], serde_json::Value::Null)),
         ("no data", with(&["spec", "data"], serde_json::json!({}))),
         ("empty signature", with(&["spec", "signature", "content"], "".into())),

@@ -259,6 +259,28 @@ impl Signer {
     }
 }
 
+impl Signer {
+    /// A v1 intoto 0.0.2 proposed entry (payload and signature base64-encoded twice, as @sigstore/cli sends it).
+    pub fn intoto(&self, payload: &[u8]) -> Vec<u8> {
+        let payload_type = "application/vnd.in-toto+json";
+        let sig = self.sign(&sigil_bundle::pae(payload_type, payload));
+        serde_json::to_vec(&serde_json::json!({
+            "apiVersion": "0.0.2",
+            "kind": "intoto",
+            "spec": {"content": {
+                "envelope": {
+                    "payloadType": payload_type,
+                    "payload": B64.encode(B64.encode(payload)),
+                    "signatures": [{"sig": B64.encode(B64.encode(sig)), "publicKey": B64.encode(self.pem())}],
+                },
+                "hash": {"algorithm": "sha256", "value": "00"},
+                "payloadHash": {"algorithm": "sha256", "value": hex::encode(sigil_crypto::sha256(payload))},
+            }},
+        }))
+        .unwrap()
+    }
+}
+
 pub fn b64(b: &[u8]) -> String {
     B64.encode(b)
 }
