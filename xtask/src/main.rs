@@ -4,6 +4,9 @@
 //!   (`scripts/install-interop-clients.sh`) and checks that `../shared/fixtures` is present first.
 //! - `fuzz [SECONDS]`: runs every `cargo fuzz` target for SECONDS each (default 600).
 //! - `bench-compare`: whole-process and in-process comparison against sigstore-python (see `scripts/`).
+//! - `log-bench [OPTIONS]`: load generator and measurements for `sigil log serve` (see `docs/log-performance.md`).
+
+mod logbench;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -168,8 +171,9 @@ fn main() -> ExitCode {
         Some("test") => test(),
         Some("fuzz") => fuzz(args.get(1).map(String::as_str).unwrap_or("600")),
         Some("bench-compare") => bench_compare(),
+        Some("log-bench") => logbench::log_bench(args.get(1..).unwrap_or_default()),
         _ => {
-            eprintln!("usage: cargo xtask (test | fuzz [SECONDS] | bench-compare)");
+            eprintln!("usage: cargo xtask (test | fuzz [SECONDS] | bench-compare | log-bench [--help])");
             false
         }
     };
