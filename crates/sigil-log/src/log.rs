@@ -534,7 +534,8 @@ impl Log {
             let rel = sigil_tlog::entries_path(bundle, width)?;
             let bytes = fsio::read_optional(&self.shared.dir.join(&rel))?
                 .ok_or_else(|| Error::Corrupt(format!("{rel} is missing")))?;
-            let entries = tree::parse_bundle(&bytes).ok_or_else(|| Error::Corrupt(format!("{rel} is truncated")))?;
+            // Only the wanted entries are copied out (a full bundle of hashedrekords is ~170 KB).
+            let entries = tree::bundle_slices(&bytes).ok_or_else(|| Error::Corrupt(format!("{rel} is truncated")))?;
             if entries.len() != usize::from(width) {
                 return Err(Error::Corrupt(format!("{rel} has the wrong number of entries")));
             }
@@ -544,7 +545,7 @@ impl Log {
                     .into_iter()
                     .zip(first..)
                     .filter(|(_, i)| (from..to).contains(i))
-                    .map(|(e, _)| e),
+                    .map(|(e, _)| e.to_vec()),
             );
         }
         Ok(out)

@@ -120,13 +120,18 @@ pub(crate) fn bundle_bytes(entries: &[Vec<u8>]) -> Vec<u8> {
 }
 
 /// Parses an entry bundle; `None` if it is truncated.
-pub(crate) fn parse_bundle(mut bytes: &[u8]) -> Option<Vec<Vec<u8>>> {
+pub(crate) fn parse_bundle(bytes: &[u8]) -> Option<Vec<Vec<u8>>> {
+    bundle_slices(bytes)?.into_iter().map(|e| Some(e.to_vec())).collect()
+}
+
+/// The entries of a bundle as slices of it (no copies); `None` if it is truncated.
+pub(crate) fn bundle_slices(mut bytes: &[u8]) -> Option<Vec<&[u8]>> {
     let mut out = Vec::new();
     while !bytes.is_empty() {
         let (len, rest) = bytes.split_first_chunk::<2>()?;
         let len = usize::from(u16::from_be_bytes(*len));
         let (entry, rest) = rest.split_at_checked(len)?;
-        out.push(entry.to_vec());
+        out.push(entry);
         bytes = rest;
     }
     Some(out)
