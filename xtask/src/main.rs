@@ -29,6 +29,15 @@ fn test() -> bool {
         eprintln!("xtask: scripts/install-interop-clients.sh failed (it needs python3, node and npm)");
         return false;
     }
+    // `strace` audits the log's fsyncs under load (crates/sigil-cli/tests/log_power_loss.rs, SECURITY.md L-13).
+    if !run(Command::new("strace").arg("-V")) {
+        let installed = run(Command::new("apt-get").args(["install", "-y", "strace"]))
+            || (run(Command::new("apt-get").arg("update"))
+                && run(Command::new("apt-get").args(["install", "-y", "strace"])));
+        if !installed {
+            eprintln!("xtask: strace is not on PATH and `apt-get install -y strace` failed: log_power_loss will fail");
+        }
+    }
     let fixtures = root().join("../shared/fixtures/conformance/bundle-verify");
     if !fixtures.is_dir() {
         eprintln!(
