@@ -5,14 +5,17 @@
 //! The replay tracks, for every file and directory under the data directory, what is not yet durable (a file is
 //! dirty from a write/ftruncate until an fsync/fdatasync of it; a directory from a create/rename/unlink/mkdir/rmdir
 //! in it until an fsync of it). Dropping every un-fsynced page at the instant a `HTTP/1.1 201` starts to go out
-//! must lose nothing that answer acknowledges: every change made up to the checkpoint rename of that batch must be
-//! durable by then. Renaming a file that is not fsynced is a violation on its own.
+//! must lose nothing that answer acknowledges: the 201 is matched to its entry (the entry ID at the start of the
+//! body gives the leaf hash, the client's copy of the answer its index), and every change made up to the rename of
+//! the first checkpoint covering that index must be durable by then. Renaming a file that is not fsynced is a
+//! violation on its own. Copies of the real trace with fsyncs removed must fail the same audit.
 //!
 //! Exempt (derived data, or garbage recovery removes): files under `DIR/tmp/` (temp files not renamed yet; open
 //! clears the directory), and the redb files `dedup.redb` (index.rs: "derived data … re-read from [level-0
 //! tiles] at open", per-batch commits are deliberately non-durable) and `search.redb` (search.rs: best-effort,
-//! resumes from the size it recorded), with their directory entries. Changes made after the last checkpoint
-//! rename before an answer belong to the next, unacknowledged batch and may still be pending.
+//! resumes from the size it recorded), with their directory entries. Changes made after that checkpoint's rename
+//! belong to later, not yet acknowledged batches (answers of one batch go out while the next is written) and may
+//! still be pending.
 //!
 //! After the load the server is stopped (SIGTERM), restarted without strace, and the L-12 invariants are checked:
 //! every acknowledged entry is read back by index with the same leaf hash, the tree re-derived from the tiles
