@@ -3,7 +3,8 @@
 //!
 //! What it does, in order:
 //! 1. builds `sigil` (and this tool) in release and re-runs itself from the release build (a debug-built load
-//!    generator would eat the CPU the server is measured with);
+//!    generator would eat the CPU the server is measured with); the server binary is copied into the work
+//!    directory first, so a rebuild during a long run changes nothing;
 //! 2. optionally fills a fresh data directory offline through the library (`--prefill N`: `Log::append_many` in
 //!    chunks of `MAX_BATCH`, then the search index), to measure appends at a large tree without millions of HTTP
 //!    requests;
@@ -43,10 +44,10 @@ type Result<T> = std::result::Result<T, String>;
 const USAGE: &str = "usage: cargo xtask log-bench [--duration SECS] [--clients 1,16,256] [--proof-clients N]
                        [--proof-duration SECS] [--pool N] [--prefill N] [--memory N] [--api v1|v2]
                        [--client-threads N] [--keys N] [--wait-idle SECS] [--perf] [--keep]
-                       [--work-dir DIR]
+                       [--work-dir DIR] [--data-dir DIR]
 
   --duration SECS       length of each append phase (default 10)
-  --clients LIST        concurrent clients of the append phases (default 1,16,256)
+  --clients LIST        concurrent clients of the append phases (default 1,16,256; `none` skips them)
   --proof-clients N     concurrent clients of the proof-serving phase (default 64; 0 skips it)
   --proof-duration SECS length of the proof-serving phase (default: --duration)
   --pool N              signed entries prepared for the timed append phases (default 400000)
@@ -61,7 +62,9 @@ const USAGE: &str = "usage: cargo xtask log-bench [--duration SECS] [--clients 1
                         work runs are skewed: the CPU column always reports how busy the rest was.
   --perf                run `perf record` on the server during each phase and print its hottest symbols
   --keep                keep the work directory (data directory, server log, perf data)
-  --work-dir DIR        where to put the data directory (default: a fresh directory under the system temp dir)";
+  --work-dir DIR        where to put the work directory (default: the system temp dir)
+  --data-dir DIR        use (and keep) this log data directory instead of a fresh one, e.g. to measure a
+                        prefilled log again; --prefill then fills it up to N if it holds fewer";
 
 /// Set when the release binaries are already built (by the debug build that started this one, or by hand).
 const BUILT_ENV: &str = "SIGIL_LOG_BENCH_BUILT";
@@ -106,6 +109,7 @@ struct Options {
     perf: bool,
     keep: bool,
     work_dir: Option<PathBuf>,
+    data_dir: Option<PathBuf>,
 }
 
 impl Options {
@@ -125,6 +129,7 @@ impl Options {
             perf: false,
             keep: false,
             work_dir: None,
+            data_dir: None,
         };
         let mut it = args.iter();
         while let Some(flag) = it.next() {
@@ -133,10 +138,13 @@ impl Options {
                 "--duration" => o.duration = Duration::from_secs_f64(number(value()?)?),
                 "--proof-duration" => o.proof_duration = Some(Duration::from_secs_f64(number(value()?)?)),
                 "--clients" => {
-                    o.clients = value()?
-                        .split(',')
-                        .map(|c| c.trim().parse().map_err(|_| format!("bad client count {c:?}")))
-                        .collect::<Result<_>>()?;
+                    o.clients = match value()?.as_str() {
+                        "none" => Vec::new(),
+                        list => list
+                            .split(',')
+                            .map(|c| c.trim().parse().map_err(|_| format!("bad client count {c:?}")))
+                            .collect::<Result<_>>()?,
+                    };
                 }
                 "--proof-clients" => o.proof_clients = number(value()?)?,
                 "--pool" => o.pool = number(value()?)?,
@@ -155,6 +163,7 @@ impl Options {
                 "--perf" => o.perf = true,
                 "--keep" => o.keep = true,
                 "--work-dir" => o.work_dir = Some(PathBuf::from(value()?)),
+                "--data-dir" => o.data_dir = Some(PathBuf::from(value()?)),
                 "-h" | "--help" => return Err(USAGE.into()),
                 other => return Err(format!("unknown option {other:?}\n{USAGE}")),
             }
@@ -214,6 +223,29 @@ pub fn log_bench(args: &[String]) -> bool {
     }
 }
 
+/// The commit the binaries were built from, and whether the crates had uncommitted changes.
+fn provenance() -> String {
+    let git = |args: &[&str]| {
+        Command::new("git")
+            .current_dir(crate::root())
+            .args(args)
+            .output()
+            .ok()
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+            .unwrap_or_default()
+    };
+    let commit = git(&["rev-parse", "--short", "HEAD"]);
+    let dirty = git(&["status", "--porcelain", "--", "crates"]);
+    if dirty.is_empty() {
+        format!("sigil at commit {commit}")
+    } else {
+        format!(
+            "sigil at commit {commit} plus uncommitted changes to: {}",
+            dirty.lines().filter_map(|l| l.get(3..)).collect::<Vec<_>>().join(", ")
+        )
+    }
+}
+
 fn target_dir() -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| crate::root().join("target"), PathBuf::from)
 }
@@ -228,7 +260,7 @@ fn bench(opts: &Options) -> Result<()> {
         .clone()
         .unwrap_or_else(std::env::temp_dir)
         .join(format!("sigil-log-bench-{}-{nonce}", std::process::id()));
-    let data = work.join("data");
+    let data = opts.data_dir.clone().unwrap_or_else(|| work.join("data"));
     std::fs::create_dir_all(&work).map_err(|e| format!("{}: {e}", work.display()))?;
     println!("log-bench: work directory {}", work.display());
     let result = bench_in(opts, &work, &data, nonce);
@@ -241,9 +273,13 @@ fn bench(opts: &Options) -> Result<()> {
 }
 
 fn bench_in(opts: &Options, work: &Path, data: &Path, nonce: u128) -> Result<()> {
+    // Run a private copy: the workspace's target/release/sigil may be rebuilt by someone else during a long run.
+    let sigil = work.join("sigil");
+    std::fs::copy(target_dir().join("release/sigil"), &sigil).map_err(|e| format!("copying sigil: {e}"))?;
+    println!("log-bench: measuring {}", provenance());
     let mut report = Vec::new();
     if opts.prefill > 0 {
-        report.push(prefill(data, opts.prefill, opts.keys)?);
+        report.extend(prefill(data, opts.prefill, opts.keys)?);
     }
     let timed = opts.pool;
     let memory = usize::try_from(opts.memory).map_err(|_| "--memory is too large")?;
@@ -260,7 +296,7 @@ fn bench_in(opts: &Options, work: &Path, data: &Path, nonce: u128) -> Result<()>
         pool.len() as f64 / started.elapsed().as_secs_f64()
     );
 
-    let server = Server::start(&target_dir().join("release/sigil"), data, &work.join("server.log"))?;
+    let server = Server::start(&sigil, data, &work.join("server.log"))?;
     let rss = RssSampler::start(server.pid);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(opts.client_threads)
@@ -446,7 +482,7 @@ fn sign_pool(n: usize, keys: usize, api: Api, nonce: u128) -> Result<Vec<Bytes>>
 /// The entries are well-formed canonical `hashedrekord` bodies of the usual size, but to keep the prefill about
 /// the log, each key's signature is computed once and reused, so it does not verify for the entry's digest (the
 /// log never re-verifies stored entries; the timed phases send validly signed entries).
-fn prefill(data: &Path, n: u64, keys: usize) -> Result<Row> {
+fn prefill(data: &Path, n: u64, keys: usize) -> Result<Option<Row>> {
     let keys = signing_keys(keys.min(4096))?;
     let rng = SystemRandom::new();
     let templates: Vec<(Vec<u8>, &str)> = keys
@@ -461,6 +497,10 @@ fn prefill(data: &Path, n: u64, keys: usize) -> Result<Row> {
         .collect::<Result<_>>()?;
     let log = sigil_log::Log::open(data, sigil_log::LogOptions::new(ORIGIN)).map_err(|e| format!("open: {e}"))?;
     let from = log.size();
+    if from >= n {
+        println!("log-bench: the log already holds {from} entries: no prefill");
+        return Ok(None);
+    }
     let rss_start = rss_kib(std::process::id()).unwrap_or(0);
     let mut rss_peak = rss_start;
     let cpu_start = process_cpu(std::process::id());
@@ -524,7 +564,7 @@ fn prefill(data: &Path, n: u64, keys: usize) -> Result<Row> {
         (n - from) as f64 / elapsed.as_secs_f64(),
         search_secs
     );
-    Ok(Row {
+    Ok(Some(Row {
         name: format!("prefill (library) to {n}"),
         clients: 0,
         ok: n - from,
@@ -535,7 +575,7 @@ fn prefill(data: &Path, n: u64, keys: usize) -> Result<Row> {
         cpu: format!("{:.2} cores (this process)", cpu / elapsed.as_secs_f64()),
         rss: Some((rss_start, rss_peak, rss_end)),
         note: format!("+ search index {search_secs:.0} s; RSS is the library's process"),
-    })
+    }))
 }
 
 // ---------- the server ----------
@@ -598,6 +638,16 @@ impl Server {
                     return Err("the server did not stop within 60 s".into());
                 }
             }
+        }
+    }
+}
+
+impl Drop for Server {
+    /// A server left running by an early return is killed.
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
         }
     }
 }
@@ -851,7 +901,9 @@ async fn phase(ctx: &Ctx<'_>, name: &str, clients: usize, load: Load, limit: Lim
         cpu: cpu_text,
         rss: Some((rss_start, rss_peak, rss_end)),
         note: match &load {
-            Load::Append { cursor, end, .. } if cursor.load(Ordering::SeqCst) >= *end => {
+            Load::Append { cursor, end, .. }
+                if matches!(limit, Limit::Time(_)) && cursor.load(Ordering::SeqCst) >= *end =>
+            {
                 "entry pool used up (raise --pool)".into()
             }
             _ => String::new(),
