@@ -16,21 +16,18 @@
 //! the random kill moments of an earlier run (the seed is printed); the server's stderr is echoed when it fails.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
+mod support;
+
 use std::collections::{BTreeMap, HashMap};
-use std::io::{BufRead as _, BufReader, Read as _, Write as _};
-use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdout, Command, Stdio};
+use std::process::Command;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering::SeqCst};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
-use aws_lc_rs::rand::SystemRandom;
-use aws_lc_rs::signature::{ECDSA_P256_SHA256_ASN1_SIGNING, EcdsaKeyPair, KeyPair as _};
-use sigil_bundle::encoding::{decode_base64, encode_base64};
-use sigil_tlog::{Hash, MerkleTree, NoteVerifier, SignedCheckpoint, TILE_WIDTH, hash_leaf};
-
-const SIGIL: &str = env!("CARGO_BIN_EXE_sigil");
+use sigil_bundle::encoding::decode_base64;
+use sigil_tlog::{Hash, MerkleTree, NoteVerifier, SignedCheckpoint, hash_leaf};
+use support::{EntrySigner, Resp, SIGIL, Server, http, parse_bundle, serve_command, tail, tiles_of};
 /// The checkpoint origin of a log served on 127.0.0.1 (whatever the port).
 const ORIGIN: &str = "127.0.0.1";
 /// The minimums.
@@ -45,174 +42,6 @@ const LOAD_MS: (u64, u64) = (50, 400);
 const API_SAMPLE: usize = 48;
 /// The run fails instead of hanging if it takes longer than this.
 const DEADLINE: Duration = Duration::from_secs(300);
-const WIDTH: u64 = TILE_WIDTH as u64;
-
-// ---------- the server process ----------
-
-struct Server {
-    child: Child,
-    /// `127.0.0.1:<port>`
-    addr: String,
-    /// Kept open: the server may write to stdout later.
-    _stdout: BufReader<ChildStdout>,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Server {
-    fn start(dir: &Path, stderr_log: &Path) -> Self {
-        let stderr = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(stderr_log)
-            .unwrap();
-        let mut child = Command::new(SIGIL)
-            .args(["log", "serve", "--data-dir"])
-            .arg(dir)
-            .args(["--listen", "127.0.0.1:0"])
-            .stdout(Stdio::piped())
-            .stderr(stderr)
-            .spawn()
-            .unwrap();
-        let mut stdout = BufReader::new(child.stdout.take().unwrap());
-        let mut line = String::new();
-        stdout.read_line(&mut line).unwrap();
-        let Some(addr) = line.trim().strip_prefix("http://").map(str::to_owned) else {
-            let status = child.wait();
-            panic!(
-                "the log did not start after a crash ({status:?}); first stdout line {line:?}\n{}",
-                tail(stderr_log)
-            );
-        };
-        let server = Self {
-            child,
-            addr,
-            _stdout: stdout,
-        };
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            if matches!(http(&server.addr, "GET", "/healthz", None), Ok(r) if r.status == 200) {
-                return server;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "/healthz never answered 200\n{}",
-                tail(stderr_log)
-            );
-            std::thread::sleep(Duration::from_millis(10));
-        }
-    }
-
-    /// SIGKILL (what `Child::kill` sends on unix), and reap it.
-    fn kill9(mut self) {
-        self.child.kill().unwrap();
-        self.child.wait().unwrap();
-    }
-}
-
-/// The last lines of the server's stderr, for failure messages.
-fn tail(path: &Path) -> String {
-    let text = std::fs::read_to_string(path).unwrap_or_default();
-    let lines: Vec<&str> = text.lines().collect();
-    let from = lines.len().saturating_sub(40);
-    format!("--- server stderr (last lines) ---\n{}", lines[from..].join("\n"))
-}
-
-// ---------- a tiny HTTP/1.1 client (one connection per request) ----------
-
-struct Resp {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
-}
-
-impl Resp {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-
-    fn json(&self) -> serde_json::Value {
-        serde_json::from_slice(&self.body).unwrap()
-    }
-
-    fn text(&self) -> &str {
-        std::str::from_utf8(&self.body).unwrap()
-    }
-}
-
-fn http(addr: &str, method: &str, path: &str, body: Option<&[u8]>) -> std::io::Result<Resp> {
-    let sock: SocketAddr = addr.parse().unwrap();
-    let mut s = TcpStream::connect_timeout(&sock, Duration::from_secs(5))?;
-    // Above the server's 20 s append timeout: a live server always answers first.
-    s.set_read_timeout(Some(Duration::from_secs(60)))?;
-    s.set_write_timeout(Some(Duration::from_secs(10)))?;
-    s.set_nodelay(true)?;
-    let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
-    if let Some(b) = body {
-        req.push_str(&format!(
-            "Content-Type: application/json\r\nContent-Length: {}\r\n",
-            b.len()
-        ));
-    }
-    req.push_str("\r\n");
-    let mut bytes = req.into_bytes();
-    bytes.extend_from_slice(body.unwrap_or_default());
-    s.write_all(&bytes)?;
-    let mut buf = Vec::new();
-    s.read_to_end(&mut buf)?;
-    parse_response(&buf).ok_or_else(|| std::io::Error::new(std::io::ErrorKind::InvalidData, "incomplete response"))
-}
-
-/// Parses a complete response; a truncated one (the server died while answering) is `None`.
-fn parse_response(buf: &[u8]) -> Option<Resp> {
-    let split = buf.windows(4).position(|w| w == b"\r\n\r\n")?;
-    let head = std::str::from_utf8(&buf[..split]).ok()?;
-    let rest = &buf[split + 4..];
-    let mut lines = head.split("\r\n");
-    let status = lines.next()?.split(' ').nth(1)?.parse().ok()?;
-    let headers: Vec<(String, String)> = lines
-        .map(|l| {
-            let (n, v) = l.split_once(':')?;
-            Some((n.trim().to_owned(), v.trim().to_owned()))
-        })
-        .collect::<Option<_>>()?;
-    let mut resp = Resp {
-        status,
-        headers,
-        body: Vec::new(),
-    };
-    if resp
-        .header("transfer-encoding")
-        .is_some_and(|v| v.eq_ignore_ascii_case("chunked"))
-    {
-        let mut rest = rest;
-        loop {
-            let eol = rest.windows(2).position(|w| w == b"\r\n")?;
-            let size_text = std::str::from_utf8(&rest[..eol]).ok()?;
-            let size = usize::from_str_radix(size_text.split(';').next()?.trim(), 16).ok()?;
-            rest = rest.get(eol + 2..)?;
-            if size == 0 {
-                return Some(resp);
-            }
-            resp.body.extend_from_slice(rest.get(..size)?);
-            rest = rest.get(size + 2..)?;
-        }
-    }
-    let len: usize = resp.header("content-length")?.parse().ok()?;
-    if rest.len() != len {
-        return None;
-    }
-    resp.body = rest.to_vec();
-    Some(resp)
-}
 
 // ---------- what the submitters saw ----------
 
@@ -327,11 +156,7 @@ impl Shared {
 }
 
 fn worker(id: usize, sh: &Shared) {
-    let rng = SystemRandom::new();
-    let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, &rng).unwrap();
-    let key = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, pkcs8.as_ref()).unwrap();
-    let spki = sigil_crypto::spki_der_for(sigil_crypto::KeyAlgorithm::EcdsaP256, key.public_key().as_ref());
-    let public_key = encode_base64(sigil_crypto::pem_encode("PUBLIC KEY", &spki).as_bytes());
+    let signer = EntrySigner::new();
     let mut seq = 0u64;
     let mut pending: Option<Arc<Job>> = None;
     while !sh.stop.load(SeqCst) {
@@ -339,23 +164,8 @@ fn worker(id: usize, sh: &Shared) {
             let job = pending.take().unwrap_or_else(|| {
                 seq += 1;
                 let artifact = format!("sigil crash test {:x} worker {id} entry {seq}", sh.run_id);
-                let digest_hex = hex::encode(sigil_crypto::sha256(artifact.as_bytes()));
-                let signature = key.sign(&rng, artifact.as_bytes()).unwrap();
-                let request = serde_json::json!({
-                    "apiVersion": "0.0.1",
-                    "kind": "hashedrekord",
-                    "spec": {
-                        "data": {"hash": {"algorithm": "sha256", "value": digest_hex}},
-                        "signature": {
-                            "content": encode_base64(signature.as_ref()),
-                            "publicKey": {"content": public_key},
-                        },
-                    },
-                });
-                Arc::new(Job {
-                    request: serde_json::to_vec(&request).unwrap(),
-                    digest_hex,
-                })
+                let (request, digest_hex) = signer.hashedrekord(artifact.as_bytes());
+                Arc::new(Job { request, digest_hex })
             });
             let addr = sh.addr();
             sh.counts.attempted.fetch_add(1, SeqCst);
@@ -476,11 +286,6 @@ fn http_source(addr: &str) -> impl Fn(&str) -> Result<Vec<u8>, String> + '_ {
     }
 }
 
-/// (index, width) of the tiles of a level holding `n` hashes.
-fn tiles_of(n: u64) -> impl Iterator<Item = (u64, u16)> {
-    (0..n.div_ceil(WIDTH)).map(move |i| (i, u16::try_from((n - i * WIDTH).min(WIDTH)).unwrap()))
-}
-
 struct Checked {
     size: u64,
     root: Hash,
@@ -576,16 +381,6 @@ fn check_tree(checkpoint_text: &str, source: &Source<'_>, sh: &Shared, what: &st
         tree,
         consistency_checks,
     }
-}
-
-fn parse_bundle(mut bytes: &[u8]) -> Option<Vec<&[u8]>> {
-    let mut out = Vec::new();
-    while !bytes.is_empty() {
-        let len = usize::from(u16::from_be_bytes([*bytes.first()?, *bytes.get(1)?]));
-        out.push(bytes.get(2..2 + len)?);
-        bytes = &bytes[2 + len..];
-    }
-    Some(out)
 }
 
 /// Checks through the API (after a restart, load paused): the tree head, consistency proofs from the checkpoints
@@ -741,7 +536,7 @@ fn crash_test_kill_9_under_load() {
     let dir = tmp.path().join("log");
     let stderr_log: PathBuf = tmp.path().join("server.stderr");
 
-    let mut server = Server::start(&dir, &stderr_log);
+    let mut server = Server::start(serve_command(&dir), &stderr_log, Duration::from_secs(30));
     let checkpoint_verifier = checkpoint_verifier(&dir, &format!("http://{}", server.addr));
     let pem = http(&server.addr, "GET", "/api/v1/log/publicKey", None).unwrap();
     let v1_key = sigil_crypto::VerifyingKey::from_pem(pem.text()).unwrap();
@@ -807,7 +602,7 @@ fn crash_test_kill_9_under_load() {
         );
         consistency += disk.consistency_checks;
 
-        server = Server::start(&dir, &stderr_log);
+        server = Server::start(serve_command(&dir), &stderr_log, Duration::from_secs(30));
         *sh.addr.write().unwrap() = server.addr.clone();
         let served = http(&server.addr, "GET", "/checkpoint", None).unwrap();
         let what = format!("restart after kill {kills}");

@@ -23,25 +23,21 @@
 //!
 //! `cargo test -p sigil-cli --test log_power_loss -- --nocapture` prints the counts.
 
+mod support;
+
 use std::collections::{BTreeMap, HashMap};
-use std::io::{BufRead as _, BufReader, Read as _, Write as _};
-use std::net::{SocketAddr, TcpStream};
 use std::path::Path;
-use std::process::{Child, ChildStdout, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering::SeqCst};
 use std::time::{Duration, Instant};
 
-use aws_lc_rs::rand::SystemRandom;
-use aws_lc_rs::signature::{ECDSA_P256_SHA256_ASN1_SIGNING, EcdsaKeyPair, KeyPair as _};
-use sigil_bundle::encoding::{decode_base64, encode_base64};
-use sigil_tlog::{Hash, MerkleTree, SignedCheckpoint, TILE_WIDTH, hash_leaf};
-
-const SIGIL: &str = env!("CARGO_BIN_EXE_sigil");
+use sigil_bundle::encoding::decode_base64;
+use sigil_tlog::{Hash, MerkleTree, SignedCheckpoint, hash_leaf};
+use support::{EntrySigner, SIGIL, Server, http, parse_bundle, serve_command, tiles_of};
 /// Acknowledged submissions to drive (the row asks for a 10k-entry load).
 const TARGET: u64 = 10_000;
 const WORKERS: usize = 32;
-const WIDTH: u64 = TILE_WIDTH as u64;
 const SYSCALLS: &str = "openat,open,creat,write,pwrite64,writev,pwritev,pwritev2,fsync,fdatasync,rename,renameat,\
                         renameat2,unlink,unlinkat,rmdir,mkdir,mkdirat,ftruncate,fallocate,sendto,sendmsg";
 
@@ -384,47 +380,6 @@ impl Audit {
 
 // ---------- the server under strace ----------
 
-struct Server {
-    child: Child,
-    addr: String,
-    _stdout: BufReader<ChildStdout>,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Server {
-    fn start(mut cmd: Command, stderr_log: &Path) -> Self {
-        let stderr = std::fs::File::create(stderr_log).unwrap();
-        let mut child = cmd.stdout(Stdio::piped()).stderr(stderr).spawn().unwrap();
-        let mut stdout = BufReader::new(child.stdout.take().unwrap());
-        let mut line = String::new();
-        stdout.read_line(&mut line).unwrap();
-        let Some(addr) = line.trim().strip_prefix("http://").map(str::to_owned) else {
-            let status = child.wait();
-            panic!(
-                "the log did not start ({status:?}); stdout {line:?}\n{}",
-                std::fs::read_to_string(stderr_log).unwrap_or_default()
-            );
-        };
-        let server = Self {
-            child,
-            addr,
-            _stdout: stdout,
-        };
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while !matches!(http(&server.addr, "GET", "/healthz", None), Ok(r) if r.status == 200) {
-            assert!(Instant::now() < deadline, "/healthz never answered 200");
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        server
-    }
-}
-
 fn strace_available() -> bool {
     Command::new("strace")
         .arg("-V")
@@ -434,105 +389,17 @@ fn strace_available() -> bool {
         .is_ok_and(|s| s.success())
 }
 
-// ---------- a tiny HTTP/1.1 client (one connection per request) ----------
-
-struct Resp {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
-}
-
-impl Resp {
-    fn json(&self) -> serde_json::Value {
-        serde_json::from_slice(&self.body).unwrap()
-    }
-}
-
-fn http(addr: &str, method: &str, path: &str, body: Option<&[u8]>) -> std::io::Result<Resp> {
-    let sock: SocketAddr = addr.parse().unwrap();
-    let mut s = TcpStream::connect_timeout(&sock, Duration::from_secs(5))?;
-    s.set_read_timeout(Some(Duration::from_secs(60)))?;
-    s.set_nodelay(true)?;
-    let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
-    if let Some(b) = body {
-        req.push_str(&format!(
-            "Content-Type: application/json\r\nContent-Length: {}\r\n",
-            b.len()
-        ));
-    }
-    req.push_str("\r\n");
-    let mut bytes = req.into_bytes();
-    bytes.extend_from_slice(body.unwrap_or_default());
-    s.write_all(&bytes)?;
-    let mut buf = Vec::new();
-    s.read_to_end(&mut buf)?;
-    parse_response(&buf).ok_or_else(|| std::io::Error::new(std::io::ErrorKind::InvalidData, "incomplete response"))
-}
-
-fn parse_response(buf: &[u8]) -> Option<Resp> {
-    let split = buf.windows(4).position(|w| w == b"\r\n\r\n")?;
-    let head = std::str::from_utf8(&buf[..split]).ok()?;
-    let rest = &buf[split + 4..];
-    let mut lines = head.split("\r\n");
-    let status = lines.next()?.split(' ').nth(1)?.parse().ok()?;
-    let headers: Vec<(String, String)> = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_owned()))
-        .collect();
-    let mut resp = Resp {
-        status,
-        headers,
-        body: Vec::new(),
-    };
-    let chunked = resp
-        .headers
-        .iter()
-        .any(|(n, v)| n == "transfer-encoding" && v.eq_ignore_ascii_case("chunked"));
-    if chunked {
-        let mut rest = rest;
-        loop {
-            let eol = rest.windows(2).position(|w| w == b"\r\n")?;
-            let size = usize::from_str_radix(std::str::from_utf8(&rest[..eol]).ok()?.trim(), 16).ok()?;
-            rest = rest.get(eol + 2..)?;
-            if size == 0 {
-                return Some(resp);
-            }
-            resp.body.extend_from_slice(rest.get(..size)?);
-            rest = rest.get(size + 2..)?;
-        }
-    }
-    resp.body = rest.to_vec();
-    Some(resp)
-}
-
 // ---------- load ----------
 
 /// Submits signed hashedrekord entries until `TARGET` are acknowledged overall; returns (index, leaf hash) of
 /// each 201.
 fn worker(id: usize, addr: &str, done: &AtomicU64, acked: &Mutex<Vec<(u64, Hash)>>, failures: &Mutex<Vec<String>>) {
-    let rng = SystemRandom::new();
-    let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, &rng).unwrap();
-    let key = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, pkcs8.as_ref()).unwrap();
-    let spki = sigil_crypto::spki_der_for(sigil_crypto::KeyAlgorithm::EcdsaP256, key.public_key().as_ref());
-    let public_key = encode_base64(sigil_crypto::pem_encode("PUBLIC KEY", &spki).as_bytes());
+    let signer = EntrySigner::new();
     let mut seq = 0u64;
     while done.fetch_add(1, SeqCst) < TARGET {
         seq += 1;
         let artifact = format!("sigil power-loss test worker {id} entry {seq}");
-        let digest_hex = hex::encode(sigil_crypto::sha256(artifact.as_bytes()));
-        let signature = key.sign(&rng, artifact.as_bytes()).unwrap();
-        let request = serde_json::to_vec(&serde_json::json!({
-            "apiVersion": "0.0.1",
-            "kind": "hashedrekord",
-            "spec": {
-                "data": {"hash": {"algorithm": "sha256", "value": digest_hex}},
-                "signature": {
-                    "content": encode_base64(signature.as_ref()),
-                    "publicKey": {"content": public_key},
-                },
-            },
-        }))
-        .unwrap();
+        let (request, _) = signer.hashedrekord(artifact.as_bytes());
         loop {
             match http(addr, "POST", "/api/v1/log/entries", Some(&request)) {
                 Ok(r) if r.status == 201 => {
@@ -561,20 +428,6 @@ fn worker(id: usize, addr: &str, done: &AtomicU64, acked: &Mutex<Vec<(u64, Hash)
     }
 }
 
-fn parse_bundle(mut bytes: &[u8]) -> Option<Vec<&[u8]>> {
-    let mut out = Vec::new();
-    while !bytes.is_empty() {
-        let len = usize::from(u16::from_be_bytes([*bytes.first()?, *bytes.get(1)?]));
-        out.push(bytes.get(2..2 + len)?);
-        bytes = &bytes[2 + len..];
-    }
-    Some(out)
-}
-
-fn tiles_of(n: u64) -> impl Iterator<Item = (u64, u16)> {
-    (0..n.div_ceil(WIDTH)).map(move |i| (i, u16::try_from((n - i * WIDTH).min(WIDTH)).unwrap()))
-}
-
 #[test]
 fn power_loss_audit_under_load() {
     let began = Instant::now();
@@ -598,7 +451,7 @@ fn power_loss_audit_under_load() {
         .args(["log", "serve", "--data-dir"])
         .arg(&dir)
         .args(["--listen", "127.0.0.1:0"]);
-    let mut server = Server::start(cmd, &stderr_log);
+    let mut server = Server::start(cmd, &stderr_log, Duration::from_secs(60));
     let addr = server.addr.clone();
 
     let done = AtomicU64::new(0);
@@ -701,11 +554,7 @@ fn power_loss_audit_under_load() {
     assert!(acked.len() as u64 >= TARGET);
 
     // L-12 invariants after a clean stop: restart without strace, re-derive the tree from the tiles.
-    let mut cmd = Command::new(SIGIL);
-    cmd.args(["log", "serve", "--data-dir"])
-        .arg(&dir)
-        .args(["--listen", "127.0.0.1:0"]);
-    let server = Server::start(cmd, &stderr_log);
+    let server = Server::start(serve_command(&dir), &stderr_log, Duration::from_secs(60));
     let cp_text = std::fs::read_to_string(dir.join("checkpoint")).unwrap();
     let cp = SignedCheckpoint::parse(&cp_text).unwrap();
     let (size, root) = (cp.checkpoint.size, cp.checkpoint.root_hash);
