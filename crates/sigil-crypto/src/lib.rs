@@ -7,13 +7,16 @@
 //! [`Error::UnsupportedAlgorithm`], never a panic.
 
 pub mod der;
+pub mod der_write;
 mod digest;
 mod key;
 mod pem;
+mod signing;
 
 pub use digest::{HashAlgorithm, Hasher, sha256};
 pub use key::{KeyAlgorithm, PublicKeyDetails, SignatureScheme, VerifyingKey, spki_der_for};
 pub use pem::{pem_blocks, pem_decode_one, pem_encode};
+pub use signing::{Signer, SigningKey};
 
 /// Errors of this crate.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
