@@ -1,0 +1,16 @@
+//! The HTTP plumbing every sigil service shares: the accept loop (HTTP/1.1 only, header-read timeout, connection
+//! cap, graceful shutdown), request bodies read with a size limit and a time limit, the `{"code","message"}` error
+//! body, and request metrics whose label sets are fixed.
+//!
+//! Services (the log, the CA, the timestamp authority, the dev OIDC issuer) build axum routers and hand them to
+//! [`serve`]; `sigil serve` merges several routers onto one listener.
+
+mod body;
+mod error;
+mod metrics;
+mod server;
+
+pub use body::{BodyLimits, read_body};
+pub use error::HttpError;
+pub use metrics::{Histogram, RouteMetrics, SECONDS};
+pub use server::{ServerOptions, serve};
