@@ -44,7 +44,10 @@ mod sct;
 pub use cert::Certificate;
 pub use chain::{ExtendedKeyUsage, TrustedChain, check_end_entity, verify_chain};
 pub use identity::{FulcioExtensions, FulcioIdentity, SubjectAltName};
-pub use sct::{CtLog, VerifiedSct, verify_embedded_scts};
+pub use sct::{
+    CtLog, SignedSct, VerifiedSct, encode_sct_list, precert_merkle_leaf, precert_signed_data, sign_precert_sct,
+    tbs_without_extensions, tbs_without_poison, tbs_without_sct, tls_signature_algorithm, verify_embedded_scts,
+};
 
 /// Largest certificate accepted, in bytes.
 pub const MAX_CERT_LEN: usize = 64 * 1024;

@@ -1,7 +1,7 @@
 //! Embedded precertificate SCTs (RFC 6962 §3.2, §3.3).
 
 use sigil_crypto::der::{self, tag};
-use sigil_crypto::{SignatureScheme, VerifyingKey};
+use sigil_crypto::{SignatureScheme, Signer, VerifyingKey};
 
 use crate::cert::{Certificate, oid};
 use crate::{Error, MAX_SCTS};
@@ -105,9 +105,13 @@ fn parse_sct(bytes: &[u8]) -> Result<Option<Sct<'_>>, Error> {
     }))
 }
 
-/// The TBSCertificate with the SCT list extension removed, re-encoded (the precertificate TBS the log signed).
-fn tbs_without_sct(tbs: &[u8]) -> Result<Vec<u8>, Error> {
+/// The TBSCertificate with every extension whose OID (DER contents) is in `oids` removed, re-encoded. If no
+/// extension is left the `[3]` field disappears rather than becoming an empty list (RFC 6962 §3.2 precert TBS).
+pub fn tbs_without_extensions(tbs: &[u8], oids: &[&[u8]]) -> Result<Vec<u8>, Error> {
     let seq = der::parse_single(tbs)?;
+    if seq.tag != tag::SEQUENCE {
+        return Err(Error::Parse("TBSCertificate is not a SEQUENCE".into()));
+    }
     let mut r = seq.reader();
     let mut body = Vec::with_capacity(tbs.len());
     while !r.is_empty() {
@@ -122,7 +126,7 @@ fn tbs_without_sct(tbs: &[u8]) -> Result<Vec<u8>, Error> {
         while !e.is_empty() {
             let ext = e.expect(tag::SEQUENCE)?;
             let id = ext.reader().expect(tag::OID)?;
-            if id.value != oid::SCT_LIST {
+            if !oids.contains(&id.value) {
                 kept.extend_from_slice(ext.raw);
             }
         }
@@ -131,6 +135,204 @@ fn tbs_without_sct(tbs: &[u8]) -> Result<Vec<u8>, Error> {
         }
     }
     Ok(der::encode(tag::SEQUENCE, &body))
+}
+
+/// The TBSCertificate with the SCT list extension removed (what a log signed, seen from the final certificate).
+pub fn tbs_without_sct(tbs: &[u8]) -> Result<Vec<u8>, Error> {
+    tbs_without_extensions(tbs, &[oid::SCT_LIST])
+}
+
+/// The TBSCertificate with the CT poison (and any SCT list) removed: the `PreCert.tbs_certificate` a log signs
+/// and logs for a precertificate (RFC 6962 §3.2).
+pub fn tbs_without_poison(tbs: &[u8]) -> Result<Vec<u8>, Error> {
+    tbs_without_extensions(tbs, &[oid::CT_POISON, oid::SCT_LIST])
+}
+
+fn u24_len(n: usize, what: &'static str) -> Result<[u8; 3], Error> {
+    let n = u32::try_from(n)
+        .ok()
+        .filter(|&n| n < 1 << 24)
+        .ok_or(Error::MalformedSct(what))?;
+    let [_, a, b, c] = n.to_be_bytes();
+    Ok([a, b, c])
+}
+
+fn u16_len(n: usize, what: &'static str) -> Result<[u8; 2], Error> {
+    u16::try_from(n)
+        .map(u16::to_be_bytes)
+        .map_err(|_| Error::MalformedSct(what))
+}
+
+/// The RFC 6962 `PreCert` entry body: `issuer_key_hash[32] ‖ u24 len ‖ TBS` (shared by the signed data and the
+/// Merkle tree leaf).
+fn push_precert(out: &mut Vec<u8>, issuer_key_hash: &[u8; 32], tbs: &[u8]) -> Result<(), Error> {
+    out.extend_from_slice(issuer_key_hash);
+    out.extend_from_slice(&u24_len(tbs.len(), "TBS too large")?);
+    out.extend_from_slice(tbs);
+    Ok(())
+}
+
+/// `u64 timestamp ‖ u16 entry_type = precert_entry ‖ PreCert ‖ u16 len ‖ extensions`: the RFC 6962
+/// `TimestampedEntry` for a precertificate, which both the SCT signature and the Merkle leaf cover.
+fn push_timestamped_precert(
+    out: &mut Vec<u8>,
+    timestamp_ms: u64,
+    issuer_key_hash: &[u8; 32],
+    tbs: &[u8],
+    extensions: &[u8],
+) -> Result<(), Error> {
+    out.extend_from_slice(&timestamp_ms.to_be_bytes());
+    out.extend_from_slice(&[0, 1]); // entry_type precert_entry
+    push_precert(out, issuer_key_hash, tbs)?;
+    out.extend_from_slice(&u16_len(extensions.len(), "extensions too large")?);
+    out.extend_from_slice(extensions);
+    Ok(())
+}
+
+/// The data an RFC 6962 v1 precertificate SCT signs (§3.2):
+/// `0x00 (v1) ‖ 0x00 (certificate_timestamp) ‖ u64 timestamp ‖ 0x0001 ‖ issuer_key_hash ‖ u24 len ‖ TBS ‖ u16 len ‖
+/// extensions`. `tbs` is the TBSCertificate without poison and SCT list ([`tbs_without_poison`],
+/// [`tbs_without_sct`]). The one serialisation both [`verify_embedded_scts`] and [`sign_precert_sct`] use.
+pub fn precert_signed_data(
+    timestamp_ms: u64,
+    issuer_key_hash: &[u8; 32],
+    tbs: &[u8],
+    extensions: &[u8],
+) -> Result<Vec<u8>, Error> {
+    let mut msg = Vec::with_capacity(tbs.len() + extensions.len() + 64);
+    msg.push(0); // sct_version v1
+    msg.push(0); // signature_type certificate_timestamp
+    push_timestamped_precert(&mut msg, timestamp_ms, issuer_key_hash, tbs, extensions)?;
+    Ok(msg)
+}
+
+/// The RFC 6962 §3.4 `MerkleTreeLeaf` for a precertificate entry: `0x00 (v1) ‖ 0x00 (timestamped_entry) ‖
+/// TimestampedEntry`. Its leaf hash is `SHA-256(0x00 ‖ leaf)`.
+pub fn precert_merkle_leaf(
+    timestamp_ms: u64,
+    issuer_key_hash: &[u8; 32],
+    tbs: &[u8],
+    extensions: &[u8],
+) -> Result<Vec<u8>, Error> {
+    let mut leaf = Vec::with_capacity(tbs.len() + extensions.len() + 64);
+    leaf.push(0); // version v1
+    leaf.push(0); // leaf_type timestamped_entry
+    push_timestamped_precert(&mut leaf, timestamp_ms, issuer_key_hash, tbs, extensions)?;
+    Ok(leaf)
+}
+
+/// A v1 `SignedCertificateTimestamp` as a log issues it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignedSct {
+    /// SHA-256 of the log key's DER SPKI.
+    pub log_id: [u8; 32],
+    /// Milliseconds since the epoch.
+    pub timestamp_ms: u64,
+    /// `CtExtensions` (empty for RFC 6962 logs).
+    pub extensions: Vec<u8>,
+    /// TLS `HashAlgorithm` (4 = sha256).
+    pub hash_alg: u8,
+    /// TLS `SignatureAlgorithm` (3 = ecdsa, 1 = rsa).
+    pub sig_alg: u8,
+    /// The signature (ASN.1 DER `Ecdsa-Sig-Value` for ECDSA).
+    pub signature: Vec<u8>,
+}
+
+impl SignedSct {
+    /// The TLS `digitally-signed` struct: `hash_alg ‖ sig_alg ‖ u16 len ‖ signature` (the `signature` field of the
+    /// RFC 6962 add-chain JSON response).
+    pub fn digitally_signed(&self) -> Result<Vec<u8>, Error> {
+        let mut out = Vec::with_capacity(self.signature.len() + 4);
+        out.push(self.hash_alg);
+        out.push(self.sig_alg);
+        out.extend_from_slice(&u16_len(self.signature.len(), "signature too large")?);
+        out.extend_from_slice(&self.signature);
+        Ok(out)
+    }
+
+    /// The TLS encoding of the SCT (RFC 6962 §3.2), as carried in an SCT list.
+    pub fn encode(&self) -> Result<Vec<u8>, Error> {
+        let mut out = Vec::with_capacity(self.extensions.len() + self.signature.len() + 47);
+        out.push(0); // sct_version v1
+        out.extend_from_slice(&self.log_id);
+        out.extend_from_slice(&self.timestamp_ms.to_be_bytes());
+        out.extend_from_slice(&u16_len(self.extensions.len(), "extensions too large")?);
+        out.extend_from_slice(&self.extensions);
+        out.extend_from_slice(&self.digitally_signed()?);
+        Ok(out)
+    }
+
+    /// Parses the TLS encoding of a v1 SCT (the inverse of [`Self::encode`]).
+    pub fn decode(bytes: &[u8]) -> Result<Self, Error> {
+        let sct = parse_sct(bytes)?.ok_or(Error::MalformedSct("not a v1 SCT"))?;
+        Ok(Self {
+            log_id: sct.log_id,
+            timestamp_ms: sct.timestamp_ms,
+            extensions: sct.extensions.to_vec(),
+            hash_alg: sct.hash_alg,
+            sig_alg: sct.sig_alg,
+            signature: sct.signature.to_vec(),
+        })
+    }
+}
+
+/// The value of the X.509 SCT list extension (1.3.6.1.4.1.11129.2.4.2): a DER OCTET STRING wrapping the TLS
+/// `SignedCertificateTimestampList` (`u16 len ‖ (u16 len ‖ SCT)*`, RFC 6962 §3.3).
+pub fn encode_sct_list(scts: &[SignedSct]) -> Result<Vec<u8>, Error> {
+    if scts.is_empty() {
+        return Err(Error::MalformedSct("empty SCT list"));
+    }
+    let mut items = Vec::new();
+    for sct in scts {
+        let one = sct.encode()?;
+        items.extend_from_slice(&u16_len(one.len(), "SCT too large")?);
+        items.extend_from_slice(&one);
+    }
+    let mut list = Vec::with_capacity(items.len() + 2);
+    list.extend_from_slice(&u16_len(items.len(), "SCT list too large")?);
+    list.extend_from_slice(&items);
+    Ok(der::encode(tag::OCTET_STRING, &list))
+}
+
+/// TLS `(HashAlgorithm, SignatureAlgorithm)` for a signer's scheme; RFC 6962 allows only these two.
+pub fn tls_signature_algorithm(scheme: SignatureScheme) -> Result<(u8, u8), Error> {
+    match scheme {
+        SignatureScheme::EcdsaSha256 => Ok((4, 3)),
+        SignatureScheme::RsaPkcs1Sha256 => Ok((4, 1)),
+        other => Err(Error::UnsupportedAlgorithm(format!(
+            "{other:?} cannot sign SCTs (RFC 6962 allows ECDSA or RSA with SHA-256)"
+        ))),
+    }
+}
+
+/// Signs a v1 precertificate SCT with the log key `signer` (RFC 6962 §3.2), with no extensions.
+///
+/// `tbs` is the precertificate's TBSCertificate (the poison extension, and any SCT list, are removed here) and
+/// `issuer_key_hash` the SHA-256 of the issuing CA's DER SPKI. The signature is checked with the signer's public
+/// key before it is returned, so a faulty key backend cannot hand out an SCT that does not verify.
+pub fn sign_precert_sct(
+    signer: &dyn Signer,
+    timestamp_ms: u64,
+    issuer_key_hash: &[u8; 32],
+    tbs: &[u8],
+) -> Result<SignedSct, Error> {
+    let scheme = signer.scheme();
+    let (hash_alg, sig_alg) = tls_signature_algorithm(scheme)?;
+    let precert_tbs = tbs_without_poison(tbs)?;
+    let msg = precert_signed_data(timestamp_ms, issuer_key_hash, &precert_tbs, &[])?;
+    let signature = signer.sign(&msg)?;
+    let key = signer.public_key();
+    key.verify(scheme, &msg, &signature).map_err(|_| Error::SctInvalid {
+        log_id: key.sha256_key_id(),
+    })?;
+    Ok(SignedSct {
+        log_id: key.sha256_key_id(),
+        timestamp_ms,
+        extensions: Vec::new(),
+        hash_alg,
+        sig_alg,
+        signature,
+    })
 }
 
 fn scheme(hash_alg: u8, sig_alg: u8) -> Result<SignatureScheme, Error> {
@@ -201,21 +403,7 @@ pub fn verify_embedded_scts(
             Some(t) => t,
             None => precert_tbs.insert(tbs_without_sct(leaf.tbs_der())?),
         };
-        let tbs_len = u32::try_from(tbs.len())
-            .ok()
-            .filter(|&n| n < 1 << 24)
-            .ok_or(Error::MalformedSct("TBS too large"))?;
-        let ext_len = u16::try_from(sct.extensions.len()).map_err(|_| Error::MalformedSct("extensions too large"))?;
-        let mut msg = Vec::with_capacity(tbs.len() + sct.extensions.len() + 64);
-        msg.push(0); // sct_version v1
-        msg.push(0); // signature_type certificate_timestamp
-        msg.extend_from_slice(&sct.timestamp_ms.to_be_bytes());
-        msg.extend_from_slice(&[0, 1]); // entry_type precert_entry
-        msg.extend_from_slice(&issuer_key_hash);
-        msg.extend_from_slice(&tbs_len.to_be_bytes()[1..]);
-        msg.extend_from_slice(tbs);
-        msg.extend_from_slice(&ext_len.to_be_bytes());
-        msg.extend_from_slice(sct.extensions);
+        let msg = precert_signed_data(sct.timestamp_ms, &issuer_key_hash, tbs, sct.extensions)?;
         log.key
             .verify(scheme, &msg, sct.signature)
             .map_err(|_| Error::SctInvalid { log_id: sct.log_id })?;
@@ -272,6 +460,22 @@ mod tests {
         assert_eq!(scheme(4, 1).unwrap(), SignatureScheme::RsaPkcs1Sha256);
         assert!(scheme(5, 3).is_err());
         assert!(scheme(4, 7).is_err());
+    }
+
+    #[test]
+    fn signed_data_layout() {
+        let msg = precert_signed_data(0x0102_0304_0506_0708, &[0xaa; 32], b"tbs", b"ex").unwrap();
+        let mut want = vec![0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 0, 1];
+        want.extend_from_slice(&[0xaa; 32]);
+        want.extend_from_slice(&[0, 0, 3]);
+        want.extend_from_slice(b"tbs");
+        want.extend_from_slice(&[0, 2]);
+        want.extend_from_slice(b"ex");
+        assert_eq!(msg, want);
+        let leaf = precert_merkle_leaf(0x0102_0304_0506_0708, &[0xaa; 32], b"tbs", b"ex").unwrap();
+        assert_eq!(leaf, want);
+        assert!(precert_signed_data(1, &[0; 32], &vec![0u8; 1 << 24], b"").is_err());
+        assert!(precert_signed_data(1, &[0; 32], b"", &vec![0u8; 1 << 16]).is_err());
     }
 
     #[test]
