@@ -39,11 +39,16 @@ mod cert;
 mod chain;
 mod derutil;
 mod identity;
+mod issue;
 mod sct;
 
 pub use cert::Certificate;
 pub use chain::{ExtendedKeyUsage, TrustedChain, check_end_entity, verify_chain};
 pub use identity::{FulcioExtensions, FulcioIdentity, SubjectAltName};
+pub use issue::{
+    Issuer, LeafRequest, LeafSan, Name, Precertificate, build_precertificate, finish_certificate, intermediate,
+    random_serial, self_signed_root, tsa_leaf,
+};
 pub use sct::{
     CtLog, SignedSct, VerifiedSct, encode_sct_list, precert_merkle_leaf, precert_signed_data, sign_precert_sct,
     tbs_without_extensions, tbs_without_poison, tbs_without_sct, tls_signature_algorithm, verify_embedded_scts,
@@ -136,6 +141,31 @@ pub enum Error {
     /// No SCT verified against a trusted CT log valid at the SCT's time.
     #[error("no SCT verified against a trusted CT log")]
     NoValidSct,
+    /// Issuing: the signer's public key is not the issuer certificate's key.
+    #[error("issuer signer key does not match the issuer certificate")]
+    IssuerKeyMismatch,
+    /// Issuing: the certificate cannot issue certificates.
+    #[error("unsuitable issuer: {0}")]
+    UnsuitableIssuer(&'static str),
+    /// Issuing (C-08): the requested validity is not inside the issuer's own validity.
+    #[error(
+        "requested validity {not_before}..{not_after} is outside the issuer's validity {issuer_not_before}..{issuer_not_after}"
+    )]
+    ValidityBeyondIssuer {
+        not_before: i64,
+        not_after: i64,
+        issuer_not_before: i64,
+        issuer_not_after: i64,
+    },
+    /// Issuing: `not_before` is after `not_after`.
+    #[error("invalid validity: not_before {not_before} is after not_after {not_after}")]
+    InvalidValidity { not_before: i64, not_after: i64 },
+    /// Issuing: a name, SAN, extension or serial that cannot be issued.
+    #[error("invalid certificate request: {0}")]
+    InvalidRequest(String),
+    /// Issuing: the signer failed.
+    #[error("signing failed: {0}")]
+    Signing(String),
 }
 
 fn hex_id(id: &[u8; 32]) -> String {
