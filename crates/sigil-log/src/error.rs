@@ -50,6 +50,8 @@ pub enum Error {
     Closed,
     /// Another process (or another open `Log`) holds the data directory.
     Locked(PathBuf),
+    /// An append was not integrated within the caller's time limit (it may still be, later).
+    Timeout,
 }
 
 impl Error {
@@ -105,6 +107,7 @@ impl fmt::Display for Error {
             Self::InvalidRequest(m) => write!(f, "invalid request: {m}"),
             Self::Poisoned => write!(f, "an earlier durable write failed; reopen the log to recover"),
             Self::Closed => write!(f, "the log is closed"),
+            Self::Timeout => write!(f, "the entry was not integrated in time"),
             Self::Locked(dir) => write!(
                 f,
                 "{} is in use by another process (one log process per data directory)",

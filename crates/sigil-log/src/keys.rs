@@ -149,7 +149,7 @@ fn load_one(
     }
 }
 
-fn store_key(dir: &Path, name: &str, der: &[u8]) -> Result<(), Error> {
+pub(crate) fn store_key(dir: &Path, name: &str, der: &[u8]) -> Result<(), Error> {
     let path = dir.join(name);
     let mut tmp = path.as_os_str().to_owned();
     tmp.push(".tmp");

@@ -1,6 +1,8 @@
 //! The transparency-log service core for sigil: durable storage, C2SP tiles and checkpoint signing.
 
 pub mod api;
+pub mod ct;
+pub mod ct_api;
 pub mod entry;
 mod error;
 mod fsio;
