@@ -1,4 +1,5 @@
-//! RFC 3161 time-stamp responses for Sigstore: parsing, CMS SignedData verification and requests.
+//! RFC 3161 time-stamp responses for Sigstore: parsing, CMS SignedData verification, requests, and the issuing
+//! side of a timestamp authority ([`TimestampIssuer`], [`parse_request`]).
 //!
 //! A Sigstore bundle stores each RFC 3161 timestamp as the full DER `TimeStampResp` (PROTOCOL.md §6). Its
 //! message imprint is the hash of the bundle's *signature bytes* (`messageSignature.signature` or the first
@@ -29,10 +30,14 @@
 //! job (this crate has no clock). Parsing is bounded: at most [`MAX_RESPONSE_LEN`] bytes, no trailing data,
 //! one level of DER at a time (no recursion), at most [`MAX_EMBEDDED_CERTS`] embedded certificates.
 
+mod issue;
 mod parse;
 mod request;
 mod verify;
 
+pub use issue::{
+    Accuracy, MAX_NONCE_LEN, MAX_REQUEST_LEN, ParsedRequest, TimestampIssuer, hash_algorithm_from_name, parse_request,
+};
 pub use parse::{TimeStampResponse, TstInfo};
 pub use request::TimeStampRequest;
 pub use verify::{
@@ -90,6 +95,30 @@ pub enum Error {
     /// The trusted chain is not valid for timestamping at `genTime`.
     #[error("timestamp authority chain invalid at genTime: {0}")]
     ChainInvalid(sigil_x509::Error),
+    /// Issuing: the request is larger than [`MAX_REQUEST_LEN`] (T-01).
+    #[error("time-stamp request is {len} bytes, over the {max}-byte limit")]
+    RequestTooLarge { len: usize, max: usize },
+    /// Issuing: the request is not a well-formed DER `TimeStampReq`.
+    #[error("malformed time-stamp request: {0}")]
+    BadRequest(String),
+    /// Issuing: the message imprint uses SHA-1 or MD5 (T-02).
+    #[error("weak hash: {0}")]
+    WeakHash(String),
+    /// Issuing: the imprint length is not the size of its hash (T-02).
+    #[error("inconsistent digest length: {got} bytes, the algorithm produces {expected}")]
+    InconsistentDigestLength { expected: usize, got: usize },
+    /// Issuing: the request asks for a policy this TSA does not issue under.
+    #[error("unsupported policy {0}")]
+    UnsupportedPolicy(String),
+    /// Issuing: the request carries a critical extension.
+    #[error("unsupported critical request extension {0}")]
+    UnsupportedExtension(String),
+    /// Issuing: the key or certificate chain cannot issue timestamps.
+    #[error("unsuitable timestamp signer: {0}")]
+    UnsuitableSigner(String),
+    /// Issuing: the signer failed.
+    #[error("signing failed: {0}")]
+    Signing(String),
 }
 
 impl From<sigil_crypto::Error> for Error {
