@@ -247,11 +247,17 @@ impl OidcConfig {
             let compiled = MetaPattern::new(&pattern)?;
             let issuer = build_issuer(pattern, raw_issuer, &ci_metadata)?;
             if issuer.issuer_type == IssuerType::Spiffe {
-                return Err(cfg_err("spiffe meta issuers are not supported (one trust domain per issuer)"));
+                return Err(cfg_err(
+                    "spiffe meta issuers are not supported (one trust domain per issuer)",
+                ));
             }
             meta_issuers.push((compiled, issuer));
         }
-        Ok(Self { issuers, meta_issuers, ci_metadata })
+        Ok(Self {
+            issuers,
+            meta_issuers,
+            ci_metadata,
+        })
     }
 
     /// Reads and parses a configuration file (bounded by [`MAX_CONFIG_LEN`]).
@@ -277,7 +283,11 @@ impl OidcConfig {
         if map.len() > MAX_ISSUERS {
             return Err(cfg_err(format!("more than {MAX_ISSUERS} issuers")));
         }
-        Ok(Self { issuers: map, meta_issuers: Vec::new(), ci_metadata })
+        Ok(Self {
+            issuers: map,
+            meta_issuers: Vec::new(),
+            ci_metadata,
+        })
     }
 
     /// The configuration for a token's `iss`: an exact match among the fixed issuers, else the first meta issuer
@@ -290,10 +300,13 @@ impl OidcConfig {
         if iss.len() > MAX_ISSUER_URL_LEN {
             return None;
         }
-        self.meta_issuers.iter().find(|(p, _)| p.matches(iss)).map(|(_, cfg)| IssuerConfig {
-            issuer_url: iss.to_owned(),
-            ..cfg.clone()
-        })
+        self.meta_issuers
+            .iter()
+            .find(|(p, _)| p.matches(iss))
+            .map(|(_, cfg)| IssuerConfig {
+                issuer_url: iss.to_owned(),
+                ..cfg.clone()
+            })
     }
 
     /// The templates of a CI provider.
@@ -433,7 +446,10 @@ fn validate_issuer(issuer: &IssuerConfig, ci_metadata: &BTreeMap<String, CiProvi
         claim_path(path).ok_or_else(|| cfg_err(format!("{url}: IssuerClaim must look like $.a.b")))?;
     }
     if issuer.allowed_jwks_hosts.len() > 16
-        || issuer.allowed_jwks_hosts.iter().any(|h| h.is_empty() || h.len() > 253 || !is_hostname(h))
+        || issuer
+            .allowed_jwks_hosts
+            .iter()
+            .any(|h| h.is_empty() || h.len() > 253 || !is_hostname(h))
     {
         return Err(cfg_err(format!("{url}: AllowedJWKSHosts must be up to 16 host names")));
     }
@@ -474,7 +490,9 @@ fn validate_issuer(issuer: &IssuerConfig, ci_metadata: &BTreeMap<String, CiProvi
                 .as_deref()
                 .ok_or_else(|| cfg_err(format!("{url}: username issuer needs SubjectDomain")))?;
             if domain.contains("://") || !is_hostname(domain) {
-                return Err(cfg_err(format!("{url}: SubjectDomain for username must be a host name without scheme")));
+                return Err(cfg_err(format!(
+                    "{url}: SubjectDomain for username must be a host name without scheme"
+                )));
             }
         }
         IssuerType::Email | IssuerType::Kubernetes => {}
@@ -487,13 +505,17 @@ fn check_issuer_url(url: &str, meta: bool) -> Result<(), Error> {
         return Err(cfg_err("issuer URL empty or too long"));
     }
     if !(url.starts_with("https://") || url.starts_with("http://")) {
-        return Err(cfg_err(format!("issuer URL {url:?} must start with https:// or http://")));
+        return Err(cfg_err(format!(
+            "issuer URL {url:?} must start with https:// or http://"
+        )));
     }
     if url.chars().any(|c| !c.is_ascii_graphic()) {
         return Err(cfg_err(format!("issuer URL {url:?} must be printable ASCII")));
     }
     if !meta && url.contains('*') {
-        return Err(cfg_err(format!("fixed issuer URL {url:?} contains '*' (use MetaIssuers)")));
+        return Err(cfg_err(format!(
+            "fixed issuer URL {url:?} contains '*' (use MetaIssuers)"
+        )));
     }
     Ok(())
 }
@@ -539,7 +561,9 @@ pub(crate) fn is_hostname(h: &str) -> bool {
 pub(crate) fn is_trust_domain(td: &str) -> bool {
     !td.is_empty()
         && td.len() <= 255
-        && td.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'-' | b'_'))
+        && td
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'-' | b'_'))
 }
 
 /// An anchored meta-issuer pattern: literal text and `*` wildcards, each matching one or more `[A-Za-z0-9-]`.
@@ -563,13 +587,19 @@ impl MetaPattern {
         if pattern.contains("**") {
             return Err(cfg_err(format!("meta issuer {pattern:?} has adjacent wildcards")));
         }
-        let (_, after_scheme) =
-            pattern.split_once("://").ok_or_else(|| cfg_err(format!("meta issuer {pattern:?} has no scheme")))?;
+        let (_, after_scheme) = pattern
+            .split_once("://")
+            .ok_or_else(|| cfg_err(format!("meta issuer {pattern:?} has no scheme")))?;
         let host = after_scheme.split('/').next().unwrap_or_default();
         if host.is_empty() || host.starts_with('*') && !host.contains('.') {
-            return Err(cfg_err(format!("meta issuer {pattern:?} must name a fixed host suffix")));
+            return Err(cfg_err(format!(
+                "meta issuer {pattern:?} must name a fixed host suffix"
+            )));
         }
-        let tokens = pattern.bytes().map(|b| if b == b'*' { Tok::Star } else { Tok::Lit(b) }).collect();
+        let tokens = pattern
+            .bytes()
+            .map(|b| if b == b'*' { Tok::Star } else { Tok::Lit(b) })
+            .collect();
         Ok(Self { tokens })
     }
 
@@ -633,11 +663,17 @@ fn parse_metadata(name: &str, raw: RawMetadata) -> Result<CiProviderMetadata, Er
         extension_templates.insert(arc, t);
     }
     if raw.subject_alternative_name_template.is_empty() {
-        return Err(cfg_err(format!("CI provider {name:?}: SubjectAlternativeNameTemplate is required")));
+        return Err(cfg_err(format!(
+            "CI provider {name:?}: SubjectAlternativeNameTemplate is required"
+        )));
     }
     let san_template = Template::parse(&raw.subject_alternative_name_template)
         .map_err(|e| cfg_err(format!("CI provider {name:?}, SAN: {e}")))?;
-    Ok(CiProviderMetadata { default_template_values: raw.default_template_values, extension_templates, san_template })
+    Ok(CiProviderMetadata {
+        default_template_values: raw.default_template_values,
+        extension_templates,
+        san_template,
+    })
 }
 
 /// GitHub Actions and GitLab CI, as Fulcio's public configuration defines them (claim names from the providers'
@@ -666,7 +702,10 @@ fn builtin_ci_metadata() -> Result<BTreeMap<String, CiProviderMetadata>, Error> 
             ("BuildConfigURI", "{{ .url }}/{{ .workflow_ref }}"),
             ("BuildConfigDigest", "workflow_sha"),
             ("BuildTrigger", "event_name"),
-            ("RunInvocationURI", "{{ .url }}/{{ .repository }}/actions/runs/{{ .run_id }}/attempts/{{ .run_attempt }}"),
+            (
+                "RunInvocationURI",
+                "{{ .url }}/{{ .repository }}/actions/runs/{{ .run_id }}/attempts/{{ .run_attempt }}",
+            ),
             ("SourceRepositoryVisibilityAtSigning", "repository_visibility"),
             ("DeploymentEnvironment", "environment"),
         ]
@@ -686,14 +725,20 @@ fn builtin_ci_metadata() -> Result<BTreeMap<String, CiProviderMetadata>, Error> 
             ("RunnerEnvironment", "runner_environment"),
             ("SourceRepositoryURI", "{{ .url }}/{{ .project_path }}"),
             ("SourceRepositoryDigest", "sha"),
-            ("SourceRepositoryRef", "refs/{{if eq .ref_type \"branch\"}}heads/{{ else }}tags/{{end}}{{ .ref }}"),
+            (
+                "SourceRepositoryRef",
+                "refs/{{if eq .ref_type \"branch\"}}heads/{{ else }}tags/{{end}}{{ .ref }}",
+            ),
             ("SourceRepositoryIdentifier", "project_id"),
             ("SourceRepositoryOwnerURI", "{{ .url }}/{{ .namespace_path }}"),
             ("SourceRepositoryOwnerIdentifier", "namespace_id"),
             ("BuildConfigURI", "https://{{ .ci_config_ref_uri }}"),
             ("BuildConfigDigest", "ci_config_sha"),
             ("BuildTrigger", "pipeline_source"),
-            ("RunInvocationURI", "{{ .url }}/{{ .project_path }}/-/jobs/{{ .job_id }}"),
+            (
+                "RunInvocationURI",
+                "{{ .url }}/{{ .project_path }}/-/jobs/{{ .job_id }}",
+            ),
             ("SourceRepositoryVisibilityAtSigning", "project_visibility"),
             ("DeploymentEnvironment", "environment"),
         ]

@@ -44,7 +44,10 @@ pub struct DevClaims {
 impl DevClaims {
     /// Claims for `email`.
     pub fn email(email: impl Into<String>) -> Self {
-        Self { email: email.into(), ..Self::default() }
+        Self {
+            email: email.into(),
+            ..Self::default()
+        }
     }
 }
 
@@ -74,7 +77,13 @@ impl DevIssuer {
         // RFC 7638 thumbprint: SHA-256 over the required members in lexicographic order, no whitespace.
         let canonical = format!(r#"{{"crv":"P-256","kty":"EC","x":"{x}","y":"{y}"}}"#);
         let kid = URL_SAFE_NO_PAD.encode(sigil_crypto::sha256(canonical.as_bytes()));
-        Ok(Self { key, issuer_url, kid, x, y })
+        Ok(Self {
+            key,
+            issuer_url,
+            kid,
+            x,
+            y,
+        })
     }
 
     /// The issuer URL (`iss`).
@@ -119,7 +128,10 @@ impl DevIssuer {
         let mut body = Map::new();
         body.insert("iss".into(), json!(self.issuer_url));
         body.insert("sub".into(), json!(claims.sub.as_deref().unwrap_or(&claims.email)));
-        body.insert("aud".into(), json!(claims.audience.as_deref().unwrap_or(crate::config::DEFAULT_CLIENT_ID)));
+        body.insert(
+            "aud".into(),
+            json!(claims.audience.as_deref().unwrap_or(crate::config::DEFAULT_CLIENT_ID)),
+        );
         body.insert("email".into(), json!(claims.email));
         body.insert("email_verified".into(), json!(true));
         body.insert("iat".into(), json!(now));
@@ -138,7 +150,10 @@ impl DevIssuer {
         let h = URL_SAFE_NO_PAD.encode(serde_json::to_vec(header).map_err(|e| Error::Signing(e.to_string()))?);
         let p = URL_SAFE_NO_PAD.encode(serde_json::to_vec(payload).map_err(|e| Error::Signing(e.to_string()))?);
         let signing_input = format!("{h}.{p}");
-        let der = self.key.sign(signing_input.as_bytes()).map_err(|e| Error::Signing(e.to_string()))?;
+        let der = self
+            .key
+            .sign(signing_input.as_bytes())
+            .map_err(|e| Error::Signing(e.to_string()))?;
         let raw = ecdsa_der_to_fixed(&der, 32)?;
         Ok(format!("{signing_input}.{}", URL_SAFE_NO_PAD.encode(raw)))
     }

@@ -74,11 +74,11 @@ pub fn check_identity_value(v: &str) -> Result<(), Error> {
 /// strings, no comments) of at most 64 bytes, `@`, and a DNS domain of at least two labels.
 pub fn check_email(email: &str) -> Result<(), Error> {
     check_identity_value(email)?;
-    let (local, domain) = email.rsplit_once('@').ok_or(Error::InvalidIdentity("email without @"))?;
+    let (local, domain) = email
+        .rsplit_once('@')
+        .ok_or(Error::InvalidIdentity("email without @"))?;
     let atext = |b: u8| b.is_ascii_alphanumeric() || b"!#$%&'*+-/=?^_`{|}~".contains(&b);
-    if local.is_empty()
-        || local.len() > 64
-        || local.split('.').any(|atom| atom.is_empty() || !atom.bytes().all(atext))
+    if local.is_empty() || local.len() > 64 || local.split('.').any(|atom| atom.is_empty() || !atom.bytes().all(atext))
     {
         return Err(Error::InvalidIdentity("email local part is not a dot-atom"));
     }
@@ -99,9 +99,13 @@ pub fn check_email(email: &str) -> Result<(), Error> {
 /// A URI for a SAN: `scheme:` then printable ASCII without spaces (an IA5String).
 fn check_uri(uri: &str) -> Result<(), Error> {
     check_identity_value(uri)?;
-    let (scheme, rest) = uri.split_once(':').ok_or(Error::InvalidIdentity("uri without scheme"))?;
+    let (scheme, rest) = uri
+        .split_once(':')
+        .ok_or(Error::InvalidIdentity("uri without scheme"))?;
     let scheme_ok = scheme.bytes().next().is_some_and(|b| b.is_ascii_alphabetic())
-        && scheme.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'));
+        && scheme
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'));
     if !scheme_ok || rest.is_empty() || !uri.bytes().all(|b| b.is_ascii_graphic()) {
         return Err(Error::InvalidIdentity("not a URI"));
     }
@@ -136,7 +140,11 @@ fn issuer_value(issuer: &IssuerConfig, claims: &Map<String, Value>) -> Result<St
     let parts = claim_path(path).ok_or_else(|| Error::Config("IssuerClaim must look like $.a.b".to_owned()))?;
     let mut cur: Option<&Value> = None;
     for (i, p) in parts.iter().enumerate() {
-        cur = if i == 0 { claims.get(*p) } else { cur.and_then(|v| v.get(*p)) };
+        cur = if i == 0 {
+            claims.get(*p)
+        } else {
+            cur.and_then(|v| v.get(*p))
+        };
     }
     match cur {
         Some(Value::String(s)) if !s.is_empty() => Ok(s.clone()),
@@ -177,7 +185,10 @@ pub fn cert_identity(config: &OidcConfig, token: &VerifiedToken) -> Result<CertI
             San::Uri(san)
         }
         IssuerType::Spiffe => {
-            let td = issuer.spiffe_trust_domain.as_deref().ok_or(Error::InvalidIdentity("no trust domain"))?;
+            let td = issuer
+                .spiffe_trust_domain
+                .as_deref()
+                .ok_or(Error::InvalidIdentity("no trust domain"))?;
             let path = sub
                 .strip_prefix("spiffe://")
                 .and_then(|r| r.strip_prefix(td))
@@ -187,7 +198,8 @@ pub fn cert_identity(config: &OidcConfig, token: &VerifiedToken) -> Result<CertI
                 !s.is_empty()
                     && s != "."
                     && s != ".."
-                    && s.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'))
+                    && s.bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'))
             };
             if !path.split('/').all(seg_ok) {
                 return Err(Error::InvalidIdentity("invalid SPIFFE ID path"));
@@ -196,16 +208,22 @@ pub fn cert_identity(config: &OidcConfig, token: &VerifiedToken) -> Result<CertI
             San::Uri(sub.to_owned())
         }
         IssuerType::Kubernetes => {
-            let k8s = claims.get("kubernetes.io").ok_or_else(|| Error::MissingClaim("kubernetes.io".to_owned()))?;
+            let k8s = claims
+                .get("kubernetes.io")
+                .ok_or_else(|| Error::MissingClaim("kubernetes.io".to_owned()))?;
             let ns = k8s.get("namespace").and_then(Value::as_str);
-            let sa = k8s.get("serviceaccount").and_then(|s| s.get("name")).and_then(Value::as_str);
+            let sa = k8s
+                .get("serviceaccount")
+                .and_then(|s| s.get("name"))
+                .and_then(Value::as_str);
             let (Some(ns), Some(sa)) = (ns, sa) else {
                 return Err(Error::InvalidClaim("kubernetes.io".to_owned()));
             };
             let name_ok = |s: &str| {
                 !s.is_empty()
                     && s.len() <= 253
-                    && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'-' | b'.'))
+                    && s.bytes()
+                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'-' | b'.'))
             };
             if !name_ok(ns) || !name_ok(sa) {
                 return Err(Error::InvalidIdentity("kubernetes namespace or service account name"));
@@ -215,11 +233,16 @@ pub fn cert_identity(config: &OidcConfig, token: &VerifiedToken) -> Result<CertI
             San::Uri(uri)
         }
         IssuerType::Uri => {
-            let domain = issuer.subject_domain.as_deref().ok_or(Error::InvalidIdentity("no subject domain"))?;
+            let domain = issuer
+                .subject_domain
+                .as_deref()
+                .ok_or(Error::InvalidIdentity("no subject domain"))?;
             let (want_scheme, want_host) =
                 split_scheme_host(domain).ok_or(Error::InvalidIdentity("bad subject domain"))?;
             check_uri(sub)?;
-            let (scheme, rest) = sub.split_once("://").ok_or(Error::InvalidIdentity("sub is not scheme://host"))?;
+            let (scheme, rest) = sub
+                .split_once("://")
+                .ok_or(Error::InvalidIdentity("sub is not scheme://host"))?;
             let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
             if authority.contains('@')
                 || !scheme.eq_ignore_ascii_case(want_scheme)
@@ -230,7 +253,10 @@ pub fn cert_identity(config: &OidcConfig, token: &VerifiedToken) -> Result<CertI
             San::Uri(sub.to_owned())
         }
         IssuerType::Username => {
-            let domain = issuer.subject_domain.as_deref().ok_or(Error::InvalidIdentity("no subject domain"))?;
+            let domain = issuer
+                .subject_domain
+                .as_deref()
+                .ok_or(Error::InvalidIdentity("no subject domain"))?;
             if sub.contains('!') {
                 return Err(Error::InvalidIdentity("username contains '!'"));
             }
@@ -249,5 +275,10 @@ pub fn cert_identity(config: &OidcConfig, token: &VerifiedToken) -> Result<CertI
     };
     check_identity_value(&challenge)?;
     extensions.insert(ARC_TOKEN_SUBJECT, sub.to_owned());
-    Ok(CertIdentity { san, issuer: issuer_val, extensions, challenge })
+    Ok(CertIdentity {
+        san,
+        issuer: issuer_val,
+        extensions,
+        challenge,
+    })
 }

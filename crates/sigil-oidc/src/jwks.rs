@@ -44,7 +44,10 @@ pub(crate) struct CachedKey {
 
 impl std::fmt::Debug for CachedKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("CachedKey").field("kid", &self.kid).field("kind", &self.kind).finish_non_exhaustive()
+        f.debug_struct("CachedKey")
+            .field("kid", &self.kid)
+            .field("kind", &self.kind)
+            .finish_non_exhaustive()
     }
 }
 
@@ -98,7 +101,11 @@ impl JwksCache {
 
     /// A cache with explicit intervals in seconds.
     pub fn with_intervals(ttl_secs: i64, refresh_interval_secs: i64) -> Self {
-        Self { entries: RwLock::new(HashMap::new()), ttl: ttl_secs.max(1), refresh_interval: refresh_interval_secs.max(1) }
+        Self {
+            entries: RwLock::new(HashMap::new()),
+            ttl: ttl_secs.max(1),
+            refresh_interval: refresh_interval_secs.max(1),
+        }
     }
 
     fn read(&self) -> std::sync::RwLockReadGuard<'_, HashMap<String, Entry>> {
@@ -143,10 +150,16 @@ impl JwksCache {
     pub fn needs_fetch(&self, issuer: &str, now: i64) -> bool {
         let map = self.read();
         let Some(entry) = map.get(issuer) else { return true };
-        if entry.last_failure.is_some_and(|t| now.saturating_sub(t) < self.refresh_interval) {
+        if entry
+            .last_failure
+            .is_some_and(|t| now.saturating_sub(t) < self.refresh_interval)
+        {
             return false;
         }
-        entry.keys.as_ref().is_none_or(|k| now.saturating_sub(k.fetched_at) >= self.ttl)
+        entry
+            .keys
+            .as_ref()
+            .is_none_or(|k| now.saturating_sub(k.fetched_at) >= self.ttl)
     }
 
     /// Whether a token with an unknown `kid` may trigger a refresh now. At most one such refresh per issuer per
@@ -161,7 +174,11 @@ impl JwksCache {
         if recent(entry.last_kid_refresh) || recent(entry.last_failure) {
             return false;
         }
-        if entry.keys.as_ref().is_some_and(|k| now.saturating_sub(k.fetched_at) < self.refresh_interval) {
+        if entry
+            .keys
+            .as_ref()
+            .is_some_and(|k| now.saturating_sub(k.fetched_at) < self.refresh_interval)
+        {
             // The keys were fetched moments ago: a refresh would return the same set.
             return false;
         }
@@ -193,13 +210,18 @@ fn parse_jwks(bytes: &[u8]) -> Result<Vec<CachedKey>, Error> {
         return Err(Error::Jwks("document too large"));
     }
     let doc: serde_json::Value = serde_json::from_slice(bytes).map_err(|_| Error::Jwks("not JSON"))?;
-    let list = doc.get("keys").and_then(|k| k.as_array()).ok_or(Error::Jwks("no keys array"))?;
+    let list = doc
+        .get("keys")
+        .and_then(|k| k.as_array())
+        .ok_or(Error::Jwks("no keys array"))?;
     if list.len() > MAX_JWKS_KEYS {
         return Err(Error::Jwks("too many keys"));
     }
     let mut out: Vec<CachedKey> = Vec::new();
     for value in list {
-        let Ok(jwk) = serde_json::from_value::<Jwk>(value.clone()) else { continue };
+        let Ok(jwk) = serde_json::from_value::<Jwk>(value.clone()) else {
+            continue;
+        };
         let Some(key) = usable_key(&jwk) else { continue };
         if key.kid.is_some() && out.iter().any(|k| k.kid == key.kid) {
             return Err(Error::Jwks("duplicate kid"));

@@ -28,11 +28,9 @@ pub use config::{
     MAX_ISSUERS, MAX_TEMPLATE_LEN, OidcConfig, extension_arc,
 };
 pub use error::Error;
-pub use identity::{ARC_TOKEN_SUBJECT, CertIdentity, MAX_IDENTITY_LEN, San, cert_identity, check_email, check_identity_value};
-pub use jwks::{
-    DEFAULT_REFRESH_INTERVAL_SECS, DEFAULT_TTL_SECS, IssuerKeys, JwksCache, MAX_JWKS_KEYS, MAX_JWKS_LEN,
+pub use identity::{
+    ARC_TOKEN_SUBJECT, CertIdentity, MAX_IDENTITY_LEN, San, cert_identity, check_email, check_identity_value,
 };
+pub use jwks::{DEFAULT_REFRESH_INTERVAL_SECS, DEFAULT_TTL_SECS, IssuerKeys, JwksCache, MAX_JWKS_KEYS, MAX_JWKS_LEN};
 pub use template::Template;
-pub use validate::{
-    DEFAULT_LEEWAY_SECS, MAX_CLAIM_LEN, MAX_TOKEN_LEN, Precheck, Validator, VerifiedToken,
-};
+pub use validate::{DEFAULT_LEEWAY_SECS, MAX_CLAIM_LEN, MAX_TOKEN_LEN, Precheck, Validator, VerifiedToken};

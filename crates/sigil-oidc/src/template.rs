@@ -24,7 +24,12 @@ pub struct Template {
 enum Node {
     Text(String),
     Value(String),
-    IfEq { name: String, literal: String, then: Vec<Node>, otherwise: Vec<Node> },
+    IfEq {
+        name: String,
+        literal: String,
+        then: Vec<Node>,
+        otherwise: Vec<Node>,
+    },
 }
 
 enum Action {
@@ -45,7 +50,9 @@ impl Template {
             if name.is_empty() || !is_name(name) {
                 return Err("a template without {{ }} must be a claim name".to_owned());
             }
-            return Ok(Self { nodes: vec![Node::Value(name.to_owned())] });
+            return Ok(Self {
+                nodes: vec![Node::Value(name.to_owned())],
+            });
         }
         let mut rest = text;
         let (nodes, end) = parse_seq(&mut rest, 0)?;
@@ -68,7 +75,9 @@ impl Template {
 }
 
 fn is_name(s: &str) -> bool {
-    s.len() <= 128 && s.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b'/'))
+    s.len() <= 128
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b'/'))
 }
 
 /// Parses nodes until the input ends or an `else`/`end` action, which is returned.
@@ -107,7 +116,12 @@ fn parse_seq(rest: &mut &str, depth: usize) -> Result<(Vec<Node>, Option<bool>),
                     },
                     None => return Err("{{if}} without {{end}}".to_owned()),
                 };
-                nodes.push(Node::IfEq { name, literal, then, otherwise });
+                nodes.push(Node::IfEq {
+                    name,
+                    literal,
+                    then,
+                    otherwise,
+                });
             }
         }
     }
@@ -122,9 +136,14 @@ fn parse_action(inner: &str) -> Result<Action, String> {
     }
     if let Some(cond) = s.strip_prefix("if ") {
         let cond = cond.trim();
-        let args = cond.strip_prefix("eq ").ok_or("only {{if eq <value> \"literal\"}} is supported")?;
+        let args = cond
+            .strip_prefix("eq ")
+            .ok_or("only {{if eq <value> \"literal\"}} is supported")?;
         let (value, literal) = split_value_and_literal(args.trim())?;
-        return Ok(Action::If { name: parse_value(value)?, literal });
+        return Ok(Action::If {
+            name: parse_value(value)?,
+            literal,
+        });
     }
     Ok(Action::Value(parse_value(s)?))
 }
@@ -137,7 +156,11 @@ fn parse_value(s: &str) -> Result<String, String> {
         None => s,
     };
     if let Some(args) = s.strip_prefix("index ") {
-        let arg = args.trim().strip_prefix('.').ok_or("index must be applied to .")?.trim();
+        let arg = args
+            .trim()
+            .strip_prefix('.')
+            .ok_or("index must be applied to .")?
+            .trim();
         let name = parse_literal(arg)?;
         if !is_name(&name) {
             return Err("invalid claim name".to_owned());
@@ -152,7 +175,10 @@ fn parse_value(s: &str) -> Result<String, String> {
 }
 
 fn parse_literal(s: &str) -> Result<String, String> {
-    let inner = s.strip_prefix('"').and_then(|x| x.strip_suffix('"')).ok_or("expected a quoted string")?;
+    let inner = s
+        .strip_prefix('"')
+        .and_then(|x| x.strip_suffix('"'))
+        .ok_or("expected a quoted string")?;
     if inner.contains(['"', '\\']) {
         return Err("escapes are not supported in literals".to_owned());
     }
@@ -174,9 +200,10 @@ fn lookup(
         Some(serde_json::Value::String(s)) => Ok(s.clone()),
         Some(serde_json::Value::Number(n)) => Ok(n.to_string()),
         Some(serde_json::Value::Bool(b)) => Ok(b.to_string()),
-        Some(serde_json::Value::Null) | None => {
-            defaults.get(name).cloned().ok_or_else(|| format!("claim {name:?} missing and no default"))
-        }
+        Some(serde_json::Value::Null) | None => defaults
+            .get(name)
+            .cloned()
+            .ok_or_else(|| format!("claim {name:?} missing and no default")),
         Some(_) => Err(format!("claim {name:?} is not a string, number or boolean")),
     }
 }
@@ -191,8 +218,17 @@ fn render_nodes(
         match node {
             Node::Text(t) => out.push_str(t),
             Node::Value(name) => out.push_str(&lookup(name, claims, defaults)?),
-            Node::IfEq { name, literal, then, otherwise } => {
-                let branch = if lookup(name, claims, defaults)? == *literal { then } else { otherwise };
+            Node::IfEq {
+                name,
+                literal,
+                then,
+                otherwise,
+            } => {
+                let branch = if lookup(name, claims, defaults)? == *literal {
+                    then
+                } else {
+                    otherwise
+                };
                 render_nodes(branch, claims, defaults, out)?;
             }
         }
@@ -226,7 +262,14 @@ mod tests {
 
     #[test]
     fn rejects_unsupported_syntax() {
-        for bad in ["{{ .a", "{{ printf \"%s\" .a }}", "{{if .a}}x{{end}}", "{{ end }}", "{{if eq .a \"b\"}}x", "a b"] {
+        for bad in [
+            "{{ .a",
+            "{{ printf \"%s\" .a }}",
+            "{{if .a}}x{{end}}",
+            "{{ end }}",
+            "{{if eq .a \"b\"}}x",
+            "a b",
+        ] {
             assert!(Template::parse(bad).is_err(), "{bad}");
         }
     }

@@ -90,9 +90,15 @@ struct Parts<'a> {
 /// O-08: size and shape before any decoding.
 fn split(token: &str) -> Result<Parts<'_>, Error> {
     if token.len() > MAX_TOKEN_LEN {
-        return Err(Error::TokenTooLarge { len: token.len(), max: MAX_TOKEN_LEN });
+        return Err(Error::TokenTooLarge {
+            len: token.len(),
+            max: MAX_TOKEN_LEN,
+        });
     }
-    if !token.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.')) {
+    if !token
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+    {
         return Err(Error::MalformedToken("not base64url"));
     }
     let mut it = token.split('.');
@@ -151,7 +157,10 @@ fn numeric_date(claims: &Map<String, Value>, name: &str) -> Result<Option<i64>, 
 impl Validator {
     /// A validator with the default leeway (60 s).
     pub fn new(config: OidcConfig) -> Self {
-        Self { config, leeway: DEFAULT_LEEWAY_SECS }
+        Self {
+            config,
+            leeway: DEFAULT_LEEWAY_SECS,
+        }
     }
 
     /// Sets the clock-skew allowance (seconds, clamped to 0..=300).
@@ -174,7 +183,10 @@ impl Validator {
             return Err(Error::MalformedToken("header too large"));
         }
         let header = decode_object(parts.header, "header is not a base64url JSON object")?;
-        let alg_name = header.get("alg").and_then(Value::as_str).ok_or(Error::MalformedToken("header without alg"))?;
+        let alg_name = header
+            .get("alg")
+            .and_then(Value::as_str)
+            .ok_or(Error::MalformedToken("header without alg"))?;
         let (alg, _, _) = algorithm(alg_name).ok_or_else(|| Error::AlgorithmNotAllowed(printable(alg_name)))?;
         if header.contains_key("crit") {
             return Err(Error::MalformedToken("critical header parameters are not supported"));
@@ -186,7 +198,10 @@ impl Validator {
         };
         let claims = decode_object(parts.payload, "payload is not a base64url JSON object")?;
         check_claim_sizes(&claims)?;
-        let iss = claims.get("iss").and_then(Value::as_str).ok_or_else(|| Error::MissingClaim("iss".to_owned()))?;
+        let iss = claims
+            .get("iss")
+            .and_then(Value::as_str)
+            .ok_or_else(|| Error::MissingClaim("iss".to_owned()))?;
         let issuer = self.config.lookup(iss).ok_or(Error::UnknownIssuer)?;
         Ok(Precheck { issuer, alg, kid })
     }
@@ -197,20 +212,30 @@ impl Validator {
     /// [`Error::UnknownKeyId`] (refresh only if [`JwksCache::may_refresh_for_unknown_kid`] allows it).
     pub fn validate(&self, token: &str, now: i64, jwks: &JwksCache) -> Result<VerifiedToken, Error> {
         let pre = self.precheck(token)?;
-        let (alg_name, alg, kinds) = algorithm(pre.alg).ok_or_else(|| Error::AlgorithmNotAllowed(pre.alg.to_owned()))?;
+        let (alg_name, alg, kinds) =
+            algorithm(pre.alg).ok_or_else(|| Error::AlgorithmNotAllowed(pre.alg.to_owned()))?;
         // O-12: keys only from the JWKS of this token's issuer.
         let keys = jwks.keys(&pre.issuer.issuer_url).ok_or(Error::NoKeys)?;
         let compatible = |k: &CachedKey| kinds.contains(&k.kind) && k.alg.as_deref().is_none_or(|a| a == alg_name);
         let candidates: Vec<&CachedKey> = match &pre.kid {
             Some(kid) => {
-                let key = keys.keys.iter().find(|k| k.kid.as_deref() == Some(kid.as_str())).ok_or(Error::UnknownKeyId)?;
+                let key = keys
+                    .keys
+                    .iter()
+                    .find(|k| k.kid.as_deref() == Some(kid.as_str()))
+                    .ok_or(Error::UnknownKeyId)?;
                 if !compatible(key) {
                     return Err(Error::KeyMismatch);
                 }
                 vec![key]
             }
             None => {
-                let c: Vec<&CachedKey> = keys.keys.iter().filter(|k| compatible(k)).take(MAX_KEYS_WITHOUT_KID).collect();
+                let c: Vec<&CachedKey> = keys
+                    .keys
+                    .iter()
+                    .filter(|k| compatible(k))
+                    .take(MAX_KEYS_WITHOUT_KID)
+                    .collect();
                 if c.is_empty() {
                     return Err(Error::KeyMismatch);
                 }
@@ -243,11 +268,22 @@ impl Validator {
             Some(_) => return Err(Error::InvalidClaim("sub".to_owned())),
             None => return Err(Error::MissingClaim("sub".to_owned())),
         };
-        Ok(VerifiedToken { issuer: pre.issuer, subject, claims, alg: alg_name, kid: pre.kid })
+        Ok(VerifiedToken {
+            issuer: pre.issuer,
+            subject,
+            claims,
+            alg: alg_name,
+            kid: pre.kid,
+        })
     }
 
     /// Validates and maps the token to a certificate identity in one step.
-    pub fn validate_identity(&self, token: &str, now: i64, jwks: &JwksCache) -> Result<(VerifiedToken, CertIdentity), Error> {
+    pub fn validate_identity(
+        &self,
+        token: &str,
+        now: i64,
+        jwks: &JwksCache,
+    ) -> Result<(VerifiedToken, CertIdentity), Error> {
         let verified = self.validate(token, now, jwks)?;
         let identity = crate::identity::cert_identity(&self.config, &verified)?;
         Ok((verified, identity))
@@ -292,5 +328,8 @@ fn check_audience(claims: &Map<String, Value>, client_id: &str) -> Result<(), Er
 
 /// A short, printable rendering of an untrusted value for an error message.
 fn printable(s: &str) -> String {
-    s.chars().take(32).map(|c| if c.is_ascii_graphic() { c } else { '?' }).collect()
+    s.chars()
+        .take(32)
+        .map(|c| if c.is_ascii_graphic() { c } else { '?' })
+        .collect()
 }
