@@ -6,101 +6,18 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Duration;
 
 use axum::Router;
-use hyper_util::rt::{TokioIo, TokioTimer};
-use hyper_util::server::graceful::GracefulShutdown;
-use hyper_util::service::TowerToHyperService;
 use sigil_bundle::bundle::LogId;
 use sigil_bundle::encoding::{Bytes, Timestamp};
 use sigil_bundle::trust::{PublicKey, Service, TimeRange, TransparencyLogInstance};
 use tokio::net::TcpListener;
-use tokio::sync::Semaphore;
 
 use crate::api::{ApiOptions, router};
 use crate::search::Search;
 use crate::{Error, Log, LogOptions};
 
-/// Connection-level limits.
-#[derive(Debug, Clone)]
-#[non_exhaustive]
-pub struct ServerOptions {
-    /// A client must send a request's complete headers within this time, or the connection is closed (R-01:
-    /// slowloris). It also closes idle keep-alive connections. Default 10 s.
-    pub header_timeout: Duration,
-    /// Open connections at most; further ones wait in the listen backlog. Default 4096.
-    pub max_connections: usize,
-    /// How long shutdown waits for in-flight requests (each waits for its durable checkpoint). Default 30 s.
-    pub shutdown_grace: Duration,
-}
-
-impl Default for ServerOptions {
-    fn default() -> Self {
-        Self {
-            header_timeout: Duration::from_secs(10),
-            max_connections: 4096,
-            shutdown_grace: Duration::from_secs(30),
-        }
-    }
-}
-
-/// Serves `app` on `listener` until `shutdown` resolves, then stops accepting and waits (up to the grace period)
-/// for open requests to complete. Only HTTP/1.1 is spoken, so HTTP/2 attacks (rapid reset, CONTINUATION floods:
-/// R-04) have nothing to hit.
-pub async fn serve(
-    listener: TcpListener,
-    app: Router,
-    opts: &ServerOptions,
-    shutdown: impl Future<Output = ()>,
-) -> std::io::Result<()> {
-    let slots = Arc::new(Semaphore::new(opts.max_connections));
-    let graceful = GracefulShutdown::new();
-    let mut builder = hyper::server::conn::http1::Builder::new();
-    builder
-        .timer(TokioTimer::new())
-        .header_read_timeout(opts.header_timeout)
-        .max_buf_size(64 * 1024)
-        .keep_alive(true);
-    tokio::pin!(shutdown);
-    loop {
-        let permit = tokio::select! {
-            p = Arc::clone(&slots).acquire_owned() => match p {
-                Ok(p) => p,
-                Err(_) => break,
-            },
-            () = &mut shutdown => break,
-        };
-        let stream = tokio::select! {
-            r = listener.accept() => match r {
-                Ok((stream, _)) => stream,
-                Err(e) => {
-                    // Out of file descriptors and the like: back off instead of spinning.
-                    tracing::warn!(error = %e, "accept failed");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                    continue;
-                }
-            },
-            () = &mut shutdown => break,
-        };
-        let _ = stream.set_nodelay(true);
-        let conn = builder.serve_connection(TokioIo::new(stream), TowerToHyperService::new(app.clone()));
-        let conn = graceful.watch(conn);
-        tokio::spawn(async move {
-            let _ = conn.await;
-            drop(permit);
-        });
-    }
-    drop(listener);
-    tracing::info!("shutting down: waiting for in-flight requests");
-    if tokio::time::timeout(opts.shutdown_grace, graceful.shutdown())
-        .await
-        .is_err()
-    {
-        tracing::warn!("some connections were still open after the grace period");
-    }
-    Ok(())
-}
+pub use sigil_http::{ServerOptions, serve};
 
 /// Everything `sigil log serve` needs.
 #[derive(Debug, Clone)]
@@ -140,6 +57,51 @@ fn existing_origin(dir: &Path) -> Option<String> {
     text.lines().next().map(str::to_string)
 }
 
+/// An opened log with its search index and HTTP router, ready to be served (alone by [`run`], or merged with
+/// other services by `sigil serve`).
+#[derive(Debug)]
+pub struct LogService {
+    pub log: Arc<Log>,
+    pub search: Arc<Search>,
+    pub router: Router,
+}
+
+impl LogService {
+    /// Opens (or creates) the log in `config.data_dir` for clients that reach it at `public_url`.
+    pub async fn open(config: &ServeConfig, public_url: &str) -> Result<Self, Error> {
+        let origin = match (&config.origin, existing_origin(&config.data_dir)) {
+            (_, Some(existing)) => existing,
+            (Some(o), None) => o.clone(),
+            (None, None) => sigil_trust::host_of_authority(&sigil_trust::url_authority(public_url)).to_string(),
+        };
+        let mut options = LogOptions::new(origin).with_keys(config.keys.clone());
+        if let Some(h) = &config.high_water_mark {
+            options = options.with_high_water_mark(h);
+        }
+        let dir = config.data_dir.clone();
+        let log = tokio::task::spawn_blocking(move || Log::open(&dir, options))
+            .await
+            .map_err(|_| Error::Closed)??;
+        let log = Arc::new(log);
+        let search = Search::start(&config.data_dir.join("search.redb"), Arc::clone(&log))?;
+        let mut api = ApiOptions::new(public_url);
+        if let Some(m) = config.max_body {
+            api.max_body = m;
+        }
+        let router = router(Arc::clone(&log), Some(Arc::clone(&search)), api)?;
+        tracing::info!(origin = log.origin(), size = log.size(), url = %public_url, "transparency log ready");
+        Ok(Self { log, search, router })
+    }
+
+    /// Stops the search indexer, integrates what is queued and closes the log.
+    pub async fn close(self) {
+        self.search.stop();
+        let closing = Arc::clone(&self.log);
+        let _ = tokio::task::spawn_blocking(move || closing.close()).await;
+        tracing::info!(size = self.log.size(), "transparency log stopped");
+    }
+}
+
 /// Opens (or creates) the log, binds, calls `ready` with the base URL, and serves until `shutdown`. On the way
 /// out, in-flight requests finish, queued batches are integrated, and the log is closed.
 pub async fn run(
@@ -154,35 +116,12 @@ pub async fn run(
         .local_addr()
         .map_err(|e| Error::io("local address", PathBuf::from(config.listen.to_string()), &e))?;
     let public_url = config.public_url.clone().unwrap_or_else(|| format!("http://{bound}"));
-    let origin = match (&config.origin, existing_origin(&config.data_dir)) {
-        (_, Some(existing)) => existing,
-        (Some(o), None) => o.clone(),
-        (None, None) => sigil_trust::host_of_authority(&sigil_trust::url_authority(&public_url)).to_string(),
-    };
-    let mut options = LogOptions::new(origin).with_keys(config.keys.clone());
-    if let Some(h) = &config.high_water_mark {
-        options = options.with_high_water_mark(h);
-    }
-    let dir = config.data_dir.clone();
-    let log = tokio::task::spawn_blocking(move || Log::open(&dir, options))
-        .await
-        .map_err(|_| Error::Closed)??;
-    let log = Arc::new(log);
-    let search = Search::start(&config.data_dir.join("search.redb"), Arc::clone(&log))?;
-    let mut api = ApiOptions::new(public_url.clone());
-    if let Some(m) = config.max_body {
-        api.max_body = m;
-    }
-    let app = router(Arc::clone(&log), Some(Arc::clone(&search)), api)?;
-    tracing::info!(origin = log.origin(), size = log.size(), url = %public_url, "transparency log ready");
+    let service = LogService::open(&config, &public_url).await?;
     ready(&public_url);
-    serve(listener, app, &config.server, shutdown)
+    serve(listener, service.router.clone(), &config.server, shutdown)
         .await
         .map_err(|e| Error::io("serve", PathBuf::from(bound.to_string()), &e))?;
-    search.stop();
-    let closing = Arc::clone(&log);
-    let _ = tokio::task::spawn_blocking(move || closing.close()).await;
-    tracing::info!(size = log.size(), "transparency log stopped");
+    service.close().await;
     Ok(())
 }
 
