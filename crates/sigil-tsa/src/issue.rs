@@ -317,6 +317,8 @@ pub struct TimestampIssuer {
     sid: Vec<u8>,
     /// `[0] IMPLICIT SET OF Certificate`, DER-sorted.
     certificates: Vec<u8>,
+    /// The chain as given (leaf first), for `GET …/certchain`.
+    chain_der: Vec<Vec<u8>>,
     /// The complete `signingCertificateV2` Attribute.
     signing_cert_attr: Vec<u8>,
     /// The complete `contentType` Attribute.
@@ -399,6 +401,7 @@ impl TimestampIssuer {
             sig_alg,
             sid,
             certificates,
+            chain_der,
             signing_cert_attr,
             content_type_attr,
             accuracy: None,
@@ -424,6 +427,11 @@ impl TimestampIssuer {
         }
         self.accuracy = Some(encode(tag::SEQUENCE, &parts.concat()));
         Ok(self)
+    }
+
+    /// The certificate chain, leaf first, root last (DER).
+    pub fn chain_der(&self) -> &[Vec<u8>] {
+        &self.chain_der
     }
 
     /// The policy OID, dotted.

@@ -41,8 +41,8 @@ fn bench(c: &mut Criterion) {
         not_after: NOW + 600,
     };
     // A one-SCT list of plausible size, wrapped in its OCTET STRING.
-    let mut sct = vec![0x04, 0x81, 0x7a, 0x00, 0x78, 0x00, 0x76];
-    sct.resize(0x7a + 3, 0x11);
+    let mut sct = vec![0x04, 0x7a, 0x00, 0x78, 0x00, 0x76];
+    sct.resize(0x7a + 2, 0x11);
     for (label, alg) in [("p256", KeyAlgorithm::EcdsaP256), ("p384", KeyAlgorithm::EcdsaP384)] {
         let iss = issuer(alg);
         c.bench_function(&format!("fulcio_leaf_precert_and_final/{label}_issuer"), |b| {

@@ -33,6 +33,11 @@
 //! is an error, SCTs from unknown logs or outside their log's validity window are not counted, and SCTs are
 //! counted once per log (GHSA-9vcr / V-19).
 //!
+//! **Issuing** ([`self_signed_root`], [`intermediate`], [`build_precertificate`] / [`finish_certificate`],
+//! [`tsa_leaf`]). Hand-written DER signed through `sigil_crypto::Signer`: the Fulcio leaf profile Python's
+//! `cryptography` accepts (INTEROP.md §0.4), the precertificate TBS without poison byte-identical to the final TBS
+//! without SCT list, nothing taken from a CSR (C-04), no certificate outliving its issuer (C-08).
+//!
 //! Everything here is synchronous and takes time as a parameter (unix seconds); there is no clock.
 
 mod cert;
