@@ -217,7 +217,11 @@ impl OidcConfig {
         if bytes.len() > MAX_CONFIG_LEN {
             return Err(cfg_err(format!("file larger than {MAX_CONFIG_LEN} bytes")));
         }
-        let raw: RawConfig = serde_json::from_slice(bytes).map_err(|e| cfg_err(format!("json: {e}")))?;
+        let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| cfg_err(format!("json: {e}")))?;
+        if !value.is_object() {
+            return Err(cfg_err("the configuration must be a JSON object"));
+        }
+        let raw: RawConfig = serde_json::from_value(value).map_err(|e| cfg_err(format!("json: {e}")))?;
         if raw.oidc_issuers.len() + raw.meta_issuers.len() > MAX_ISSUERS {
             return Err(cfg_err(format!("more than {MAX_ISSUERS} issuers")));
         }
