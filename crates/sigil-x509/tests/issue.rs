@@ -573,3 +573,49 @@ fn openssl_accepts_the_chain() {
     assert!(text.contains("Code Signing"), "{text}");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// The full CT flow: precertificate → SCT over its TBS → final certificate whose embedded SCT verifies.
+#[test]
+fn embedded_sct_from_the_precertificate_verifies_in_the_final_certificate() {
+    let p = pki();
+    let log_key = key(KeyAlgorithm::EcdsaP256);
+    let req = request(
+        LeafSan::Email("a@example.com".into()),
+        "https://issuer.example",
+        BTreeMap::new(),
+    );
+    let serial = random_serial().unwrap();
+    let pre = build_precertificate(&p.inter_issuer, &req, &serial).unwrap();
+    let pre_cert = Certificate::from_der(&pre.der).unwrap();
+    assert_eq!(
+        sigil_x509::tbs_without_poison(pre_cert.tbs_der()).unwrap(),
+        pre.tbs_without_poison
+    );
+    let issuer_key_hash = p.inter.public_key().sha256_key_id();
+    let sct = sigil_x509::sign_precert_sct(
+        log_key.as_ref(),
+        u64::try_from(NOW).unwrap() * 1000,
+        &issuer_key_hash,
+        pre_cert.tbs_der(),
+    )
+    .unwrap();
+    let value = sigil_x509::encode_sct_list(&[sct]).unwrap();
+    let fin = finish_certificate(&p.inter_issuer, &req, &serial, &value).unwrap();
+    let leaf = Certificate::from_der(&fin).unwrap();
+    assert_eq!(
+        sigil_x509::tbs_without_sct(leaf.tbs_der()).unwrap(),
+        pre.tbs_without_poison
+    );
+    let logs = [sigil_x509::CtLog::new(log_key.public_key().clone())];
+    assert_eq!(
+        sigil_x509::verify_embedded_scts(&leaf, &p.inter, &logs).unwrap().len(),
+        1
+    );
+    verify_chain(
+        &leaf,
+        &[p.inter.clone(), p.root.clone()],
+        NOW + 1,
+        ExtendedKeyUsage::CodeSigning,
+    )
+    .unwrap();
+}
