@@ -83,11 +83,16 @@ pub fn run(cmd: LogCommand) -> ExitCode {
     }
 }
 
-fn serve(args: ServeArgs) -> ExitCode {
+/// Logs to stderr, filtered by `SIGIL_LOG` (default `info`).
+pub fn init_tracing() {
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("SIGIL_LOG").unwrap_or_else(|_| "info".into()))
         .init();
+}
+
+fn serve(args: ServeArgs) -> ExitCode {
+    init_tracing();
     let mut config = ServeConfig::new(args.data_dir, args.listen);
     config.public_url = args.public_url;
     config.origin = args.origin;
@@ -141,7 +146,7 @@ fn read_private_key(path: &std::path::Path) -> Result<Vec<u8>, String> {
     sigil_crypto::pem_decode_one(&text, "PRIVATE KEY").map_err(|e| e.to_string())
 }
 
-async fn shutdown_signal() {
+pub async fn shutdown_signal() {
     #[cfg(unix)]
     {
         let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {

@@ -1,0 +1,392 @@
+//! A whole private Sigstore instance in one process: CA (Fulcio API v2) + CT log + transparency log (Rekor v1 and
+//! v2) + timestamp authority, and with `dev` a development OIDC issuer, all on one listener.
+//!
+//! Layout of the data directory:
+//! - `ca/`, `tsa/`: authority keys and certificates (generated on first start);
+//! - `log/`: the transparency log; `ct/`: the CT log;
+//! - `oidc/`: the development issuer's key and URL (with `dev`);
+//! - `trusted_root.json`, `signing_config.v0.2.json`, `trust_config.json`: what clients need, rewritten on every
+//!   start before the listener accepts anything.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use sigil_bundle::bundle::X509Certificate;
+use sigil_bundle::encoding::{Bytes, Timestamp};
+use sigil_bundle::trust::{
+    CLIENT_TRUST_CONFIG_MEDIA_TYPE, CertChain, CertificateAuthority as TrustedCa, ClientTrustConfig, DistinguishedName,
+    SIGNING_CONFIG_MEDIA_TYPE, Service, ServiceConfiguration, SigningConfig, TRUSTED_ROOT_MEDIA_TYPE, TimeRange,
+    TrustedRoot,
+};
+use sigil_ca::material::{self, Kind, Material};
+use sigil_ca::oidc_auth::OidcAuthenticator;
+use sigil_ca::{BoxFuture, CertificateAuthority, PrecertLog};
+use sigil_crypto::Signer;
+use sigil_log::ct::{CtLog, CtLogOptions};
+use sigil_log::server::{ApiVersion, LogService, ServeConfig, ServerOptions};
+use sigil_oidc::dev::DevIssuer;
+use sigil_oidc::fetch::{AsyncValidator, FetchConfig, HttpJwksFetcher};
+use sigil_oidc::{IssuerConfig, IssuerType, JwksCache, OidcConfig, Validator};
+use sigil_x509::{Certificate, Issuer, SignedSct};
+use tokio::net::TcpListener;
+
+/// Sigstore's TSA policy OID arc (PROTOCOL.md §3): `1.3.6.1.4.1.57264.2`.
+pub const TSA_POLICY: &str = "1.3.6.1.4.1.57264.2";
+/// Where the development issuer lives under the base URL.
+pub const DEV_ISSUER_PATH: &str = "/oidc";
+/// Organisation named in the generated certificates and trust files.
+const ORGANIZATION: &str = "sigil";
+
+/// How to run an instance.
+#[derive(Debug, Clone)]
+pub struct InstanceConfig {
+    pub data_dir: PathBuf,
+    pub listen: SocketAddr,
+    /// The URL clients use; default `http://<bound address>`.
+    pub public_url: Option<String>,
+    /// Run the development OIDC issuer and trust it.
+    pub dev: bool,
+    /// A Fulcio-format issuer configuration (JSON) of the issuers the CA trusts.
+    pub oidc_config: Option<PathBuf>,
+    pub server: ServerOptions,
+}
+
+/// The files a started instance wrote for its clients.
+#[derive(Debug, Clone)]
+pub struct TrustFiles {
+    pub trusted_root: PathBuf,
+    pub signing_config: PathBuf,
+    pub trust_config: PathBuf,
+}
+
+/// A started instance, before it serves.
+#[derive(Debug)]
+pub struct Instance {
+    pub base_url: String,
+    pub issuer_url: Option<String>,
+    pub files: TrustFiles,
+    listener: TcpListener,
+    router: axum::Router,
+    log: LogService,
+    ct: Arc<CtLog>,
+    server: ServerOptions,
+}
+
+/// The CT log as the CA's [`PrecertLog`].
+#[derive(Debug)]
+struct InProcessCt(Arc<CtLog>);
+
+impl PrecertLog for InProcessCt {
+    fn add_pre_chain(&self, chain: Vec<Vec<u8>>) -> BoxFuture<'_, Result<SignedSct, String>> {
+        Box::pin(async move {
+            self.0
+                .add_pre_chain(chain)
+                .await
+                .map(|r| r.sct)
+                .map_err(|e| e.to_string())
+        })
+    }
+}
+
+fn err(what: &str) -> impl Fn(String) -> String + '_ {
+    move |e| format!("{what}: {e}")
+}
+
+fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
+/// The development issuer of `dir` (key in `oidc/dev-issuer.pk8`, URL in `oidc/issuer-url`), created if absent.
+fn dev_issuer(dir: &Path, issuer_url: &str) -> Result<DevIssuer, String> {
+    let oidc = dir.join("oidc");
+    let key_path = oidc.join("dev-issuer.pk8");
+    let issuer = if key_path.exists() {
+        let der = std::fs::read(&key_path).map_err(|e| err("reading the dev issuer key")(e.to_string()))?;
+        DevIssuer::from_pkcs8_der(&der, issuer_url).map_err(|e| err("dev issuer key")(e.to_string()))?
+    } else {
+        std::fs::create_dir_all(&oidc).map_err(|e| err("creating oidc/")(e.to_string()))?;
+        let issuer = DevIssuer::generate(issuer_url).map_err(|e| err("dev issuer key")(e.to_string()))?;
+        write_atomic(&key_path, issuer.to_pkcs8_der(), true)?;
+        issuer
+    };
+    write_atomic(&oidc.join("issuer-url"), issuer_url.as_bytes(), false)?;
+    Ok(issuer)
+}
+
+/// Loads the development issuer an instance in `dir` uses (for `sigil dev-token`).
+pub fn load_dev_issuer(dir: &Path) -> Result<DevIssuer, String> {
+    let oidc = dir.join("oidc");
+    let url = std::fs::read_to_string(oidc.join("issuer-url")).map_err(|e| {
+        format!(
+            "{}: {e} (was `sigil serve --dev` started with this data directory?)",
+            dir.display()
+        )
+    })?;
+    let der =
+        std::fs::read(oidc.join("dev-issuer.pk8")).map_err(|e| err("reading the dev issuer key")(e.to_string()))?;
+    DevIssuer::from_pkcs8_der(&der, url.trim()).map_err(|e| err("dev issuer key")(e.to_string()))
+}
+
+/// Writes a file via a temporary name, fsync and rename, so readers never see half a file.
+fn write_atomic(path: &Path, bytes: &[u8], private: bool) -> Result<(), String> {
+    use std::io::Write as _;
+    let tmp = path.with_extension("tmp");
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    if private {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        opts.mode(0o600);
+    }
+    #[cfg(not(unix))]
+    let _ = private;
+    let what = path.display().to_string();
+    let mut f = opts.open(&tmp).map_err(|e| err(&what)(e.to_string()))?;
+    f.write_all(bytes)
+        .and_then(|()| f.sync_all())
+        .map_err(|e| err(&what)(e.to_string()))?;
+    std::fs::rename(&tmp, path).map_err(|e| err(&what)(e.to_string()))?;
+    if let Some(parent) = path.parent() {
+        let _ = std::fs::File::open(parent).and_then(|d| d.sync_all());
+    }
+    Ok(())
+}
+
+fn host_of(url: &str) -> String {
+    sigil_trust::host_of_authority(&sigil_trust::url_authority(url)).to_string()
+}
+
+/// A `certificateAuthorities`/`timestampAuthorities` entry for `material`, valid from its root's notBefore.
+fn authority_entry(material: &Material, common_name: &str, uri: String, operator: &str) -> Result<TrustedCa, String> {
+    let root = Certificate::from_der(material.root()).map_err(|e| err("root certificate")(e.to_string()))?;
+    Ok(TrustedCa {
+        subject: Some(DistinguishedName {
+            organization: ORGANIZATION.into(),
+            common_name: common_name.into(),
+        }),
+        uri,
+        cert_chain: CertChain {
+            certificates: material
+                .chain
+                .iter()
+                .map(|c| X509Certificate {
+                    raw_bytes: Bytes(c.clone()),
+                })
+                .collect(),
+        },
+        valid_for: Some(TimeRange {
+            start: Timestamp::from_unix(root.not_before()),
+            end: None,
+        }),
+        operator: Some(operator.into()),
+    })
+}
+
+fn service(url: String, major: u32, start: i64, operator: &str) -> Service {
+    Service {
+        url,
+        major_api_version: major,
+        valid_for: Some(TimeRange {
+            start: Timestamp::from_unix(start),
+            end: None,
+        }),
+        operator: operator.into(),
+    }
+}
+
+impl Instance {
+    /// Opens everything in the data directory, binds the listener and writes the trust files. Nothing is served
+    /// until [`Instance::serve`].
+    pub async fn start(config: InstanceConfig) -> Result<Self, String> {
+        let dir = &config.data_dir;
+        std::fs::create_dir_all(dir).map_err(|e| err("creating the data directory")(e.to_string()))?;
+        let listener = TcpListener::bind(config.listen)
+            .await
+            .map_err(|e| err("binding")(e.to_string()))?;
+        let bound = listener.local_addr().map_err(|e| err("local address")(e.to_string()))?;
+        let base_url = config.public_url.clone().unwrap_or_else(|| format!("http://{bound}"));
+        let base_url = base_url.trim_end_matches('/').to_string();
+        let operator = host_of(&base_url);
+        let now = unix_now();
+
+        // Identity: the configured issuers, plus the development issuer with --dev.
+        let mut oidc = match &config.oidc_config {
+            Some(path) => OidcConfig::from_file(path).map_err(|e| err("OIDC configuration")(e.to_string()))?,
+            None => OidcConfig::with_issuers(Vec::new()).map_err(|e| err("OIDC configuration")(e.to_string()))?,
+        };
+        let cache = Arc::new(JwksCache::new());
+        let (dev, issuer_url) = if config.dev {
+            let url = format!("{base_url}{DEV_ISSUER_PATH}");
+            let issuer = Arc::new(dev_issuer(dir, &url)?);
+            let mut issuers: Vec<IssuerConfig> = oidc.issuers().cloned().collect();
+            issuers.push(IssuerConfig::new(url.clone(), IssuerType::Email));
+            let meta: Vec<IssuerConfig> = oidc.meta_issuers().cloned().collect();
+            oidc = OidcConfig::with_issuers(issuers.into_iter().chain(meta))
+                .map_err(|e| err("OIDC configuration")(e.to_string()))?;
+            let jwks = serde_json::to_vec(&issuer.jwks()).map_err(|e| err("dev JWKS")(e.to_string()))?;
+            cache
+                .insert(&url, &jwks, now)
+                .map_err(|e| err("dev JWKS")(e.to_string()))?;
+            (Some(issuer), Some(url))
+        } else {
+            (None, None)
+        };
+        let configuration = fulcio_configuration(&oidc);
+        let fetcher = HttpJwksFetcher::new(FetchConfig::default()).map_err(|e| err("HTTP client")(e.to_string()))?;
+        let validator = AsyncValidator::new(Validator::new(oidc), cache, fetcher);
+
+        // Authorities.
+        let ca_material = material::load_or_create(&dir.join("ca"), Kind::CodeSigningCa, ORGANIZATION, now)
+            .map_err(|e| e.to_string())?;
+        let tsa_material = material::load_or_create(&dir.join("tsa"), Kind::TimestampSigner, ORGANIZATION, now)
+            .map_err(|e| e.to_string())?;
+
+        // Logs.
+        let mut log_config = ServeConfig::new(dir.join("log"), bound);
+        log_config.public_url = Some(base_url.clone());
+        let log = LogService::open(&log_config, &base_url)
+            .await
+            .map_err(|e| err("transparency log")(e.to_string()))?;
+        let ca_root = Certificate::from_der(ca_material.root()).map_err(|e| err("CA root")(e.to_string()))?;
+        let ct_dir = dir.join("ct");
+        let ct_options = CtLogOptions::new(format!("{operator}/ct"), vec![ca_root]);
+        let ct = tokio::task::spawn_blocking(move || CtLog::open(&ct_dir, ct_options))
+            .await
+            .map_err(|e| err("CT log")(e.to_string()))?
+            .map_err(|e| err("CT log")(e.to_string()))?;
+        let ct = Arc::new(ct);
+
+        let issuer = Issuer::from_der(
+            ca_material.issuing(),
+            Arc::clone(&ca_material.signer) as Arc<dyn Signer>,
+        )
+        .map_err(|e| err("CA certificate")(e.to_string()))?;
+        let ca = CertificateAuthority::new(
+            issuer,
+            ca_material.chain.clone(),
+            Arc::new(OidcAuthenticator::new(validator)),
+            Arc::new(InProcessCt(Arc::clone(&ct))),
+        )
+        .map_err(|e| e.to_string())?;
+        let tsa = sigil_tsa::TimestampIssuer::new(
+            Arc::clone(&tsa_material.signer) as Arc<dyn Signer>,
+            tsa_material.chain.clone(),
+            TSA_POLICY,
+        )
+        .map_err(|e| err("timestamp authority")(e.to_string()))?;
+
+        // Trust material for clients, written before anything is served.
+        let tsa_url = format!("{base_url}/api/v1/timestamp");
+        let log_dir = dir.join("log");
+        let tlog =
+            |api| sigil_log::server::trust_entry(&log_dir, &base_url, api).map_err(|e| err("log entry")(e.to_string()));
+        let trusted_root = TrustedRoot {
+            media_type: TRUSTED_ROOT_MEDIA_TYPE.into(),
+            tlogs: vec![tlog(ApiVersion::V1)?, tlog(ApiVersion::V2)?],
+            certificate_authorities: vec![authority_entry(&ca_material, "sigil-ca", base_url.clone(), &operator)?],
+            ctlogs: vec![
+                ct.trust_entry(&format!("{base_url}/ct"))
+                    .map_err(|e| err("CT entry")(e.to_string()))?,
+            ],
+            timestamp_authorities: vec![authority_entry(&tsa_material, "sigil-tsa", tsa_url.clone(), &operator)?],
+        };
+        let sc_entry = |api| {
+            sigil_log::server::signing_config_entry(&log_dir, &base_url, api)
+                .map_err(|e| err("log service")(e.to_string()))
+        };
+        let ca_start = Certificate::from_der(ca_material.root()).map_or(now, |c| c.not_before());
+        let signing_config = SigningConfig {
+            media_type: SIGNING_CONFIG_MEDIA_TYPE.into(),
+            ca_urls: vec![service(base_url.clone(), 1, ca_start, &operator)],
+            oidc_urls: issuer_url
+                .iter()
+                .map(|u| service(u.clone(), 1, ca_start, &operator))
+                .collect(),
+            rekor_tlog_urls: vec![sc_entry(ApiVersion::V1)?, sc_entry(ApiVersion::V2)?],
+            tsa_urls: vec![service(tsa_url, 1, ca_start, &operator)],
+            rekor_tlog_config: Some(ServiceConfiguration {
+                selector: "ANY".into(),
+                count: None,
+            }),
+            tsa_config: Some(ServiceConfiguration {
+                selector: "ANY".into(),
+                count: None,
+            }),
+        };
+        let files = TrustFiles {
+            trusted_root: dir.join("trusted_root.json"),
+            signing_config: dir.join("signing_config.v0.2.json"),
+            trust_config: dir.join("trust_config.json"),
+        };
+        let trust_config = ClientTrustConfig {
+            media_type: CLIENT_TRUST_CONFIG_MEDIA_TYPE.into(),
+            trusted_root: trusted_root.clone(),
+            signing_config: signing_config.clone(),
+        };
+        let json_err = |e: serde_json::Error| err("encoding the trust files")(e.to_string());
+        let root_json = serde_json::to_string_pretty(&trusted_root).map_err(json_err)?;
+        let config_json = serde_json::to_string_pretty(&signing_config).map_err(json_err)?;
+        let client_json = serde_json::to_string_pretty(&trust_config).map_err(json_err)?;
+        write_atomic(&files.trusted_root, root_json.as_bytes(), false)?;
+        write_atomic(&files.signing_config, config_json.as_bytes(), false)?;
+        write_atomic(&files.trust_config, client_json.as_bytes(), false)?;
+
+        let ca_metrics = Arc::new(sigil_http::RouteMetrics::new("sigil_ca", sigil_ca::fulcio_api::ROUTES));
+        let tsa_metrics = Arc::new(sigil_http::RouteMetrics::new(
+            "sigil_tsa",
+            sigil_ca::timestamp_api::ROUTES,
+        ));
+        let mut router = log
+            .router
+            .clone()
+            .merge(sigil_log::ct_api::router(Arc::clone(&ct)))
+            .merge(sigil_ca::fulcio_api::router(Arc::new(ca), configuration, ca_metrics))
+            .merge(sigil_ca::timestamp_api::router(tsa, &tsa_material.chain, tsa_metrics));
+        if let Some(d) = &dev {
+            router = router.merge(sigil_ca::dev_issuer_api::router(Arc::clone(d), DEV_ISSUER_PATH));
+        }
+        Ok(Self {
+            base_url,
+            issuer_url,
+            files,
+            listener,
+            router,
+            log,
+            ct,
+            server: config.server,
+        })
+    }
+
+    /// Serves until `shutdown` resolves, then lets in-flight requests finish and closes the logs.
+    pub async fn serve(self, shutdown: impl std::future::Future<Output = ()>) -> Result<(), String> {
+        let result = sigil_http::serve(self.listener, self.router, &self.server, shutdown).await;
+        let ct = Arc::clone(&self.ct);
+        let _ = tokio::task::spawn_blocking(move || ct.close()).await;
+        self.log.close().await;
+        result.map_err(|e| err("serving")(e.to_string()))
+    }
+}
+
+/// The body of `GET /api/v2/configuration`: the issuers the CA accepts.
+fn fulcio_configuration(oidc: &OidcConfig) -> serde_json::Value {
+    let entry = |i: &IssuerConfig, wildcard: bool| {
+        let mut m = serde_json::Map::new();
+        m.insert(
+            if wildcard { "wildcardIssuerUrl" } else { "issuerUrl" }.into(),
+            i.issuer_url.clone().into(),
+        );
+        m.insert("audience".into(), i.client_id.clone().into());
+        m.insert("challengeClaim".into(), i.challenge_claim_name().into());
+        m.insert("issuerType".into(), i.issuer_type.name().into());
+        serde_json::Value::Object(m)
+    };
+    let issuers: Vec<_> = oidc
+        .issuers()
+        .map(|i| entry(i, false))
+        .chain(oidc.meta_issuers().map(|i| entry(i, true)))
+        .collect();
+    serde_json::json!({ "issuers": issuers })
+}

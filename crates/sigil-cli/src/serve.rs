@@ -1,0 +1,118 @@
+//! `sigil serve` (a whole private instance) and `sigil dev-token` (a token from its development issuer).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Args;
+use sigil_oidc::dev::DevClaims;
+
+use crate::instance::{Instance, InstanceConfig, load_dev_issuer};
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Data directory (created if missing): keys, logs and the trust files clients need.
+    #[arg(long)]
+    pub data_dir: PathBuf,
+    /// Address to listen on; port 0 picks a free port.
+    #[arg(long, default_value = "127.0.0.1:0")]
+    pub listen: SocketAddr,
+    /// The URL clients use, when not `http://<listen address>` (e.g. behind a TLS proxy).
+    #[arg(long)]
+    pub public_url: Option<String>,
+    /// Run and trust a development OIDC issuer at `<url>/oidc` that mints tokens for any email. Never in
+    /// production.
+    #[arg(long)]
+    pub dev: bool,
+    /// Fulcio-format issuer configuration (JSON) of the OIDC issuers the CA trusts.
+    #[arg(long)]
+    pub oidc_config: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct DevTokenArgs {
+    /// Data directory of a `sigil serve --dev` instance.
+    #[arg(long)]
+    pub data_dir: PathBuf,
+    /// The identity: `email` claim, and `sub` unless `--sub` is given.
+    #[arg(long)]
+    pub email: String,
+    #[arg(long)]
+    pub sub: Option<String>,
+    /// Lifetime in seconds.
+    #[arg(long, default_value_t = 600)]
+    pub ttl: i64,
+}
+
+pub fn serve(args: ServeArgs) -> ExitCode {
+    crate::log::init_tracing();
+    if !args.dev && args.oidc_config.is_none() {
+        eprintln!("error: give --oidc-config FILE (the issuers the CA trusts), or --dev for a development issuer");
+        return ExitCode::FAILURE;
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let config = InstanceConfig {
+        data_dir: args.data_dir,
+        listen: args.listen,
+        public_url: args.public_url,
+        dev: args.dev,
+        oidc_config: args.oidc_config,
+        server: Default::default(),
+    };
+    let result = runtime.block_on(async move {
+        let instance = Instance::start(config).await?;
+        {
+            use std::io::Write as _;
+            let mut out = std::io::stdout();
+            let _ = writeln!(out, "{}", instance.base_url);
+            let _ = writeln!(out, "ca:            {}", instance.base_url);
+            let _ = writeln!(out, "rekor v1, v2:  {}", instance.base_url);
+            let _ = writeln!(out, "timestamp:     {}/api/v1/timestamp", instance.base_url);
+            let _ = writeln!(out, "ct log:        {}/ct", instance.base_url);
+            if let Some(url) = &instance.issuer_url {
+                let _ = writeln!(out, "dev issuer:    {url} (development only: mints any identity)");
+            }
+            let _ = writeln!(out, "trust config:  {}", instance.files.trust_config.display());
+            let _ = out.flush();
+        }
+        instance.serve(crate::log::shutdown_signal()).await
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+pub fn dev_token(args: &DevTokenArgs) -> ExitCode {
+    let issuer = match load_dev_issuer(&args.data_dir) {
+        Ok(i) => i,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let mut claims = DevClaims::email(args.email.clone());
+    claims.sub.clone_from(&args.sub);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(0));
+    match issuer.mint(&claims, now, args.ttl) {
+        Ok(token) => {
+            println!("{token}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
