@@ -1,6 +1,7 @@
 //! `sigil`: Sigstore signing and verification from the command line.
 
 mod log;
+mod sign;
 mod verify;
 
 use std::process::ExitCode;
@@ -24,6 +25,12 @@ enum Command {
     VerifyBundle(verify::VerifyBundleArgs),
     /// Verify a blob's bundle with cosign-style identity flags.
     VerifyBlob(verify::VerifyBlobArgs),
+    /// Sign a file keylessly and write a Sigstore bundle (cosign-like).
+    SignBlob(sign::SignBlobArgs),
+    /// Sign a file, or an in-toto statement as DSSE (the sigstore-conformance interface).
+    SignBundle(sign::SignBundleArgs),
+    /// Sign an in-toto statement about a file (subject: its name and SHA-256) as DSSE.
+    Attest(sign::AttestArgs),
     /// Run and describe the transparency log (Rekor v1 and v2 APIs, C2SP tiles).
     #[command(subcommand)]
     Log(log::LogCommand),
@@ -35,5 +42,8 @@ fn main() -> ExitCode {
         Command::VerifyBundle(args) => verify::run(args.into()),
         Command::VerifyBlob(args) => verify::run(args.into()),
         Command::Log(cmd) => log::run(cmd),
+        Command::SignBlob(args) => sign::sign_blob(args),
+        Command::SignBundle(args) => sign::sign_bundle(args),
+        Command::Attest(args) => sign::attest(args),
     }
 }

@@ -36,6 +36,9 @@ pub struct Signed {
     pub warnings: Vec<String>,
 }
 
+/// How far ahead of the local clock the CA, log and TSA clocks may run.
+const MAX_CLOCK_SKEW: i64 = 60;
+
 /// The log entry, the DER timestamps, and warnings about TSAs that failed.
 type Witnessed = (TransparencyLogEntry, Vec<Vec<u8>>, Vec<String>);
 
@@ -198,7 +201,7 @@ impl<'a> SigningContext<'a> {
             .ca
             .signing_certificate(&self.services.ca.url, &request)
             .map_err(Error::CertificateRequest)?;
-        let (leaf, san, issuer) = self.check_certificate(&chain, &key, token, now)?;
+        let (leaf, san, issuer) = self.check_certificate(&chain, &key, token, clock())?;
 
         // The signature, and what the log records.
         let (signature, envelope, digest) = match &payload {
@@ -251,8 +254,15 @@ impl<'a> SigningContext<'a> {
             algorithm: HashAlgorithm::Sha2_256,
             digest: digest.to_vec(),
         };
+        // "Now" for the self-check tolerates services whose clocks run slightly ahead of ours (a verified time
+        // in the future is otherwise refused, V-15); every other check is at the verified times.
         self.verifier
-            .verify(&parsed, &artifact, SignerCheck::Identity(&policy), clock())
+            .verify(
+                &parsed,
+                &artifact,
+                SignerCheck::Identity(&policy),
+                clock().saturating_add(MAX_CLOCK_SKEW),
+            )
             .map_err(|e| Error::SelfVerify(e.to_string()))?;
         Ok(Signed {
             bundle: parsed,
@@ -287,6 +297,13 @@ impl<'a> SigningContext<'a> {
         if leaf.public_key().spki_der() != key.public_key().spki_der() {
             return Err(bad("the certificate is not for the key that requested it".into()));
         }
+        // The CA's clock may run a little ahead of ours: a certificate issued "in the future" by less than
+        // its own lifetime is checked at its notBefore.
+        let now = if now < leaf.not_before() && leaf.not_before() - now <= MAX_CLOCK_SKEW {
+            leaf.not_before()
+        } else {
+            now
+        };
         let mut why = String::from("the trusted root has no certificate authority valid now");
         let mut issuer = None;
         for (ca, validity) in &self.cas {
@@ -334,11 +351,7 @@ impl<'a> SigningContext<'a> {
     }
 
     /// Timestamps (one per selected TSA) and the log entry, concurrently: both need only the signature.
-    fn witness(
-        &self,
-        signature: &[u8],
-        log_request: &LogEntryRequest<'_>,
-    ) -> Result<Witnessed, Error> {
+    fn witness(&self, signature: &[u8], log_request: &LogEntryRequest<'_>) -> Result<Witnessed, Error> {
         let tlog = &self.services.tlog;
         let (entry, results) = std::thread::scope(|s| {
             let handles: Vec<_> = self

@@ -1,0 +1,343 @@
+//! `sign-blob`, `sign-bundle` (the sigstore-conformance interface) and `attest`: keyless signing.
+//!
+//! Every command: trust material (embedded public-good by default, `--staging`, a client trust config, or a
+//! trusted root + signing config) → services selected from the signing config → identity token (flag,
+//! `SIGSTORE_ID_TOKEN`, GitHub Actions ambient credentials, or an interactive login) → `sigil_sign` →
+//! a bundle that already passed `sigil-verify` → written to `--bundle`. Failures exit 1 with the step named.
+
+use std::io::Read as _;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::Args;
+use sigil_bundle::{ClientTrustConfig, Limits, SigningConfig, TrustedRoot};
+use sigil_client::{ClientOptions, HttpClient};
+use sigil_sign::{IdentityToken, RekorVersion, Signed, SigningContext};
+use sigil_trust::TrustedMaterial;
+
+/// Largest in-toto statement or predicate read (the bundle limit).
+const MAX_STATEMENT_BYTES: usize = 32 << 20;
+
+/// Which Sigstore instance to use.
+#[derive(Debug, Args)]
+pub struct InstanceArgs {
+    /// A ClientTrustConfig JSON (`trustedRoot` + `signingConfig`), like sigstore-python's `--trust-config`.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["trusted_root", "signing_config", "staging"])]
+    trust_config: Option<PathBuf>,
+    /// A trusted_root.json (with `--signing-config`).
+    #[arg(long, value_name = "FILE", requires = "signing_config")]
+    trusted_root: Option<PathBuf>,
+    /// A signing_config.v0.2.json (with `--trusted-root`).
+    #[arg(long, value_name = "FILE", requires = "trusted_root")]
+    signing_config: Option<PathBuf>,
+    /// Use the embedded Sigstore staging instance.
+    #[arg(long, conflicts_with_all = ["trusted_root", "signing_config"])]
+    staging: bool,
+}
+
+/// Where the identity token comes from when `--identity-token` is absent: `SIGSTORE_ID_TOKEN`, then GitHub
+/// Actions, then an interactive login.
+#[derive(Debug, Args)]
+pub struct LoginArgs {
+    /// OIDC issuer for the interactive login (default: the signing config's `oidcUrls`).
+    #[arg(long, value_name = "URL")]
+    oidc_issuer: Option<String>,
+    /// OAuth client ID for the interactive login.
+    #[arg(long, value_name = "ID", default_value = "sigstore")]
+    oidc_client_id: String,
+}
+
+#[derive(Debug, Args)]
+pub struct SignBlobArgs {
+    /// Where to write the bundle.
+    #[arg(long, value_name = "FILE")]
+    bundle: PathBuf,
+    /// The OIDC identity token (or a file holding it).
+    #[arg(long, value_name = "TOKEN")]
+    identity_token: Option<String>,
+    /// Only use Rekor logs with this major API version.
+    #[arg(long, value_name = "1|2", value_parser = clap::value_parser!(u32).range(1..=2))]
+    rekor_version: Option<u32>,
+    #[command(flatten)]
+    instance: InstanceArgs,
+    #[command(flatten)]
+    login: LoginArgs,
+    /// The artifact.
+    #[arg(value_name = "FILE")]
+    file: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct SignBundleArgs {
+    /// FILE is an in-toto statement: sign it as a DSSE envelope.
+    #[arg(long)]
+    in_toto: bool,
+    /// The OIDC identity token (or a file holding it).
+    #[arg(long, value_name = "TOKEN")]
+    identity_token: String,
+    /// Where to write the bundle.
+    #[arg(long, value_name = "FILE")]
+    bundle: PathBuf,
+    #[command(flatten)]
+    instance: InstanceArgs,
+    /// The artifact, or with `--in-toto` the statement.
+    #[arg(value_name = "FILE")]
+    file: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct AttestArgs {
+    /// The predicate (JSON).
+    #[arg(long, value_name = "FILE")]
+    predicate: PathBuf,
+    /// The predicate type URI (e.g. https://slsa.dev/provenance/v1).
+    #[arg(long = "type", value_name = "URI")]
+    predicate_type: String,
+    /// Where to write the bundle.
+    #[arg(long, value_name = "FILE")]
+    bundle: PathBuf,
+    /// The OIDC identity token (or a file holding it).
+    #[arg(long, value_name = "TOKEN")]
+    identity_token: Option<String>,
+    /// Only use Rekor logs with this major API version.
+    #[arg(long, value_name = "1|2", value_parser = clap::value_parser!(u32).range(1..=2))]
+    rekor_version: Option<u32>,
+    #[command(flatten)]
+    instance: InstanceArgs,
+    #[command(flatten)]
+    login: LoginArgs,
+    /// The artifact the statement is about (its name and SHA-256 become the subject).
+    #[arg(value_name = "FILE")]
+    file: PathBuf,
+}
+
+enum What {
+    Blob(PathBuf),
+    Statement(PathBuf),
+    Attest {
+        file: PathBuf,
+        predicate: PathBuf,
+        predicate_type: String,
+    },
+}
+
+struct Request {
+    what: What,
+    bundle: PathBuf,
+    token: Option<String>,
+    rekor: RekorVersion,
+    instance: InstanceArgs,
+    login: Option<LoginArgs>,
+}
+
+fn rekor(v: Option<u32>) -> RekorVersion {
+    match v {
+        Some(1) => RekorVersion::V1,
+        Some(_) => RekorVersion::V2,
+        None => RekorVersion::Auto,
+    }
+}
+
+pub fn sign_blob(a: SignBlobArgs) -> ExitCode {
+    finish(run(Request {
+        what: What::Blob(a.file),
+        bundle: a.bundle,
+        token: a.identity_token,
+        rekor: rekor(a.rekor_version),
+        instance: a.instance,
+        login: Some(a.login),
+    }))
+}
+
+pub fn sign_bundle(a: SignBundleArgs) -> ExitCode {
+    finish(run(Request {
+        what: if a.in_toto {
+            What::Statement(a.file)
+        } else {
+            What::Blob(a.file)
+        },
+        bundle: a.bundle,
+        token: Some(a.identity_token),
+        rekor: RekorVersion::Auto,
+        instance: a.instance,
+        login: None,
+    }))
+}
+
+pub fn attest(a: AttestArgs) -> ExitCode {
+    finish(run(Request {
+        what: What::Attest {
+            file: a.file,
+            predicate: a.predicate,
+            predicate_type: a.predicate_type,
+        },
+        bundle: a.bundle,
+        token: a.identity_token,
+        rekor: rekor(a.rekor_version),
+        instance: a.instance,
+        login: Some(a.login),
+    }))
+}
+
+fn finish(r: Result<(Signed, PathBuf), String>) -> ExitCode {
+    match r {
+        Ok((signed, path)) => {
+            for w in &signed.warnings {
+                eprintln!("warning: {w}");
+            }
+            eprintln!(
+                "Wrote {} (signed as {} from {})",
+                path.display(),
+                signed.san,
+                signed.issuer
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
+fn read_limited(path: &Path, max: usize, what: &str) -> Result<Vec<u8>, String> {
+    let f = std::fs::File::open(path).map_err(|e| format!("reading {what} {}: {e}", path.display()))?;
+    let mut out = Vec::new();
+    f.take(u64::try_from(max).unwrap_or(u64::MAX).saturating_add(1))
+        .read_to_end(&mut out)
+        .map_err(|e| format!("reading {what} {}: {e}", path.display()))?;
+    if out.len() > max {
+        return Err(format!("reading {what} {}: larger than {max} bytes", path.display()));
+    }
+    Ok(out)
+}
+
+/// The trusted root and signing config of the chosen instance.
+fn instance(a: &InstanceArgs) -> Result<(TrustedRoot, SigningConfig), String> {
+    let limits = Limits::default();
+    let step = |e: String| format!("loading the trust material: {e}");
+    if let Some(path) = &a.trust_config {
+        let json = read_limited(path, limits.max_trusted_root_bytes, "the trust config").map_err(step)?;
+        let c = ClientTrustConfig::from_json(&json, &limits).map_err(|e| step(format!("{}: {e}", path.display())))?;
+        return Ok((c.trusted_root, c.signing_config));
+    }
+    if let (Some(root), Some(config)) = (&a.trusted_root, &a.signing_config) {
+        let r = read_limited(root, limits.max_trusted_root_bytes, "the trusted root").map_err(step)?;
+        let c = read_limited(config, limits.max_trusted_root_bytes, "the signing config").map_err(step)?;
+        return Ok((
+            TrustedRoot::from_json(&r, &limits).map_err(|e| step(format!("{}: {e}", root.display())))?,
+            SigningConfig::from_json(&c, &limits).map_err(|e| step(format!("{}: {e}", config.display())))?,
+        ));
+    }
+    let (root, config) = if a.staging {
+        (sigil_trust::STAGING_TRUSTED_ROOT, sigil_trust::STAGING_SIGNING_CONFIG)
+    } else {
+        (
+            sigil_trust::PRODUCTION_TRUSTED_ROOT,
+            sigil_trust::PRODUCTION_SIGNING_CONFIG,
+        )
+    };
+    Ok((
+        TrustedRoot::from_json(root.as_bytes(), &limits).map_err(|e| step(e.to_string()))?,
+        SigningConfig::from_json(config.as_bytes(), &limits).map_err(|e| step(e.to_string()))?,
+    ))
+}
+
+/// The flag (a token, or a file holding one), `SIGSTORE_ID_TOKEN`, GitHub Actions, then the interactive login.
+fn identity_token(
+    flag: Option<&str>,
+    login: Option<&LoginArgs>,
+    oidc_from_config: Option<&str>,
+    http: &HttpClient,
+) -> Result<IdentityToken, String> {
+    let step = |e: String| format!("getting an identity token: {e}");
+    let raw = if let Some(t) = flag {
+        let p = Path::new(t);
+        if !t.contains('.') || p.is_file() {
+            String::from_utf8(read_limited(p, sigil_sign::token::MAX_TOKEN_BYTES, "the identity token").map_err(step)?)
+                .map_err(|_| step("the token file is not UTF-8".into()))?
+        } else {
+            t.to_string()
+        }
+    } else if let Some(t) = std::env::var("SIGSTORE_ID_TOKEN").ok().filter(|t| !t.is_empty()) {
+        t
+    } else if let Some(req) = sigil_sign::github_actions_request(|k| std::env::var(k).ok()) {
+        http.github_actions_token(&req).map_err(|e| step(e.to_string()))?
+    } else if let Some(login) = login {
+        let issuer = login
+            .oidc_issuer
+            .as_deref()
+            .or(oidc_from_config)
+            .ok_or_else(|| step("no token given and the signing config names no OIDC issuer".into()))?;
+        sigil_client::interactive_login(
+            http,
+            issuer,
+            &login.oidc_client_id,
+            Duration::from_secs(300),
+            &mut |url| eprintln!("Open this URL in a browser to sign in:\n\n    {url}\n"),
+        )
+        .map_err(|e| step(e.to_string()))?
+    } else {
+        return Err(step("no identity token".into()));
+    };
+    IdentityToken::parse(&raw).map_err(|e| step(e.to_string()))
+}
+
+fn run(req: Request) -> Result<(Signed, PathBuf), String> {
+    let (root, config) = instance(&req.instance)?;
+    let trust = TrustedMaterial::from_trusted_root(&root).map_err(|e| format!("loading the trust material: {e}"))?;
+    let services = sigil_sign::select_services(&config, now(), req.rekor).map_err(|e| e.to_string())?;
+    let http = HttpClient::new(ClientOptions::default()).map_err(|e| e.to_string())?;
+    let token = identity_token(
+        req.token.as_deref(),
+        req.login.as_ref(),
+        services.oidc.as_ref().map(|s| s.url.as_str()),
+        &http,
+    )?;
+    let ctx = SigningContext::new(trust, services, &http, &http, &http).map_err(|e| e.to_string())?;
+    let clock = now;
+    let signed = match &req.what {
+        What::Blob(path) => {
+            let f = std::fs::File::open(path).map_err(|e| format!("reading the artifact {}: {e}", path.display()))?;
+            ctx.sign_artifact(&token, f, &clock)
+        }
+        What::Statement(path) => {
+            let json = read_limited(path, MAX_STATEMENT_BYTES, "the in-toto statement")?;
+            ctx.sign_statement(&token, &json, &clock)
+        }
+        What::Attest {
+            file,
+            predicate,
+            predicate_type,
+        } => {
+            let pred = read_limited(predicate, MAX_STATEMENT_BYTES, "the predicate")?;
+            let pred: serde_json::Value = serde_json::from_slice(&pred)
+                .map_err(|e| format!("reading the predicate {}: not JSON: {e}", predicate.display()))?;
+            let f = std::fs::File::open(file).map_err(|e| format!("reading the artifact {}: {e}", file.display()))?;
+            let digest = sigil_crypto::Hasher::digest_reader(sigil_crypto::HashAlgorithm::Sha2_256, f)
+                .map_err(|e| format!("reading the artifact {}: {e}", file.display()))?;
+            let digest: [u8; 32] = digest
+                .as_slice()
+                .try_into()
+                .map_err(|_| "hashing the artifact".to_string())?;
+            let name = file
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let statement =
+                sigil_sign::flow::statement_for(&name, &digest, predicate_type, pred).map_err(|e| e.to_string())?;
+            ctx.sign_statement(&token, &statement, &clock)
+        }
+    }
+    .map_err(|e| e.to_string())?;
+    std::fs::write(&req.bundle, signed.json.as_bytes())
+        .map_err(|e| format!("writing the bundle {}: {e}", req.bundle.display()))?;
+    Ok((signed, req.bundle))
+}
