@@ -224,7 +224,7 @@ pub fn log_bench(args: &[String]) -> bool {
 }
 
 /// The commit the binaries were built from, and whether the crates had uncommitted changes.
-fn provenance() -> String {
+pub(crate) fn provenance() -> String {
     let git = |args: &[&str]| {
         Command::new("git")
             .current_dir(crate::root())
@@ -246,7 +246,7 @@ fn provenance() -> String {
     }
 }
 
-fn target_dir() -> PathBuf {
+pub(crate) fn target_dir() -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| crate::root().join("target"), PathBuf::from)
 }
 
@@ -653,14 +653,14 @@ impl Drop for Server {
 }
 
 #[derive(Debug, Clone)]
-struct Target {
-    addr: SocketAddr,
-    host: String,
+pub(crate) struct Target {
+    pub(crate) addr: SocketAddr,
+    pub(crate) host: String,
 }
 
-type Sender = SendRequest<Full<Bytes>>;
+pub(crate) type Sender = SendRequest<Full<Bytes>>;
 
-async fn connect(t: &Target) -> Result<Sender> {
+pub(crate) async fn connect(t: &Target) -> Result<Sender> {
     let stream = tokio::net::TcpStream::connect(t.addr)
         .await
         .map_err(|e| format!("connect {}: {e}", t.addr))?;
@@ -683,7 +683,7 @@ fn request(t: &Target, method: Method, path: &str, body: Bytes) -> Result<Reques
 }
 
 /// Sends one request on `sender` and reads the whole answer.
-async fn exchange(sender: &mut Sender, req: Request<Full<Bytes>>) -> Result<(u16, Bytes)> {
+pub(crate) async fn exchange(sender: &mut Sender, req: Request<Full<Bytes>>) -> Result<(u16, Bytes)> {
     sender.ready().await.map_err(|e| e.to_string())?;
     let resp = sender.send_request(req).await.map_err(|e| e.to_string())?;
     let status = resp.status().as_u16();
@@ -691,12 +691,12 @@ async fn exchange(sender: &mut Sender, req: Request<Full<Bytes>>) -> Result<(u16
     Ok((status, body))
 }
 
-async fn get_once(t: &Target, path: &str) -> Result<(u16, Bytes)> {
+pub(crate) async fn get_once(t: &Target, path: &str) -> Result<(u16, Bytes)> {
     let mut sender = connect(t).await?;
     exchange(&mut sender, request(t, Method::GET, path, Bytes::new())?).await
 }
 
-async fn wait_healthy(t: &Target) -> Result<()> {
+pub(crate) async fn wait_healthy(t: &Target) -> Result<()> {
     for _ in 0..600 {
         if matches!(get_once(t, "/healthz").await, Ok((200, _))) {
             return Ok(());
@@ -1109,7 +1109,7 @@ fn parse_stat(stat: &str) -> Option<(String, u64)> {
     Some((comm, utime + stime))
 }
 
-fn process_cpu(pid: u32) -> f64 {
+pub(crate) fn process_cpu(pid: u32) -> f64 {
     std::fs::read_to_string(format!("/proc/{pid}/stat"))
         .ok()
         .and_then(|s| parse_stat(&s))
@@ -1133,7 +1133,7 @@ fn thread_cpu(pid: u32) -> BTreeMap<u64, (String, u64)> {
 }
 
 /// Busy CPU seconds of the whole machine (all cores; `/proc/stat`, everything but idle and iowait).
-fn system_busy() -> f64 {
+pub(crate) fn system_busy() -> f64 {
     let Ok(stat) = std::fs::read_to_string("/proc/stat") else {
         return 0.0;
     };

@@ -5,7 +5,9 @@
 //! - `fuzz [SECONDS]`: runs every `cargo fuzz` target for SECONDS each (default 600).
 //! - `bench-compare`: whole-process and in-process comparison against sigstore-python (see `scripts/`).
 //! - `log-bench [OPTIONS]`: load generator and measurements for `sigil log serve` (see `docs/log-performance.md`).
+//! - `ca-bench [OPTIONS]`: load generator for the CA and TSA of `sigil serve --dev` (see `docs/ca-performance.md`).
 
+mod cabench;
 mod logbench;
 
 use std::path::{Path, PathBuf};
@@ -181,8 +183,11 @@ fn main() -> ExitCode {
         Some("fuzz") => fuzz(args.get(1).map(String::as_str).unwrap_or("600")),
         Some("bench-compare") => bench_compare(),
         Some("log-bench") => logbench::log_bench(args.get(1..).unwrap_or_default()),
+        Some("ca-bench") => cabench::ca_bench(args.get(1..).unwrap_or_default()),
         _ => {
-            eprintln!("usage: cargo xtask (test | fuzz [SECONDS] | bench-compare | log-bench [--help])");
+            eprintln!(
+                "usage: cargo xtask (test | fuzz [SECONDS] | bench-compare | log-bench [--help] | ca-bench [--help] | bench-sign)"
+            );
             false
         }
     };
