@@ -244,3 +244,28 @@ pub fn parse_bundle(mut bytes: &[u8]) -> Option<Vec<&[u8]>> {
 pub fn tiles_of(n: u64) -> impl Iterator<Item = (u64, u16)> {
     (0..n.div_ceil(WIDTH)).map(move |i| (i, u16::try_from((n - i * WIDTH).min(WIDTH)).unwrap()))
 }
+
+// ---------- a whole private instance (`sigil serve --dev`) ----------
+
+/// `sigil serve --dev` on `dir`, on a free loopback port.
+pub fn serve_dev_command(dir: &Path) -> Command {
+    let mut cmd = Command::new(SIGIL);
+    cmd.args(["serve", "--dev", "--data-dir"])
+        .arg(dir)
+        .args(["--listen", "127.0.0.1:0"]);
+    cmd
+}
+
+/// Starts `sigil serve --dev` on `dir` (stderr appended to `stderr_log`), reads the base URL from its first
+/// stdout line and waits until `/healthz` answers 200. The trust files (`trusted_root.json`,
+/// `signing_config.v0.2.json`, `trust_config.json`) are written before it serves.
+pub fn start_instance(dir: &Path, stderr_log: &Path) -> Server {
+    Server::start(serve_dev_command(dir), stderr_log, Duration::from_secs(30))
+}
+
+impl Server {
+    /// The base URL, `http://127.0.0.1:<port>`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+}
