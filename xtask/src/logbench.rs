@@ -231,7 +231,7 @@ pub(crate) fn provenance() -> String {
             .args(args)
             .output()
             .ok()
-            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim_end().to_string())
             .unwrap_or_default()
     };
     let commit = git(&["rev-parse", "--short", "HEAD"]);

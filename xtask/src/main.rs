@@ -6,6 +6,8 @@
 //! - `bench-compare`: whole-process and in-process comparison against sigstore-python (see `scripts/`).
 //! - `log-bench [OPTIONS]`: load generator and measurements for `sigil log serve` (see `docs/log-performance.md`).
 //! - `ca-bench [OPTIONS]`: load generator for the CA and TSA of `sigil serve --dev` (see `docs/ca-performance.md`).
+//! - `bench-sign [RUNS] [REKOR_VERSIONS]`: end-to-end keyless signing, sigil vs sigstore-python, against one
+//!   local `sigil serve --dev` (`scripts/bench-sign.sh`).
 
 mod cabench;
 mod logbench;
@@ -176,6 +178,13 @@ fn bench_compare() -> bool {
     run(Command::new("bash").current_dir(root()).arg("scripts/bench-compare.sh"))
 }
 
+fn bench_sign(args: &[String]) -> bool {
+    run(Command::new("bash")
+        .current_dir(root())
+        .arg("scripts/bench-sign.sh")
+        .args(args))
+}
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let ok = match args.first().map(String::as_str) {
@@ -184,9 +193,10 @@ fn main() -> ExitCode {
         Some("bench-compare") => bench_compare(),
         Some("log-bench") => logbench::log_bench(args.get(1..).unwrap_or_default()),
         Some("ca-bench") => cabench::ca_bench(args.get(1..).unwrap_or_default()),
+        Some("bench-sign") => bench_sign(args.get(1..).unwrap_or_default()),
         _ => {
             eprintln!(
-                "usage: cargo xtask (test | fuzz [SECONDS] | bench-compare | log-bench [--help] | ca-bench [--help] | bench-sign)"
+                "usage: cargo xtask (test | fuzz [SECONDS] | bench-compare | log-bench [--help] | ca-bench [--help] | bench-sign [RUNS] [1,2])"
             );
             false
         }
