@@ -10,6 +10,9 @@ pays per signature: process start, key generation, Fulcio certificate (CT-logged
 timestamp (Rekor v2; sigstore-python also asks the TSA with Rekor v1 when the signing config lists
 one), transparency-log entry (durable, fsync) and writing the bundle. One untimed warm-up run per
 client and version comes first (page cache, Python bytecode cache).
+
+SIGIL_ALT=/path/to/another/sigil adds that binary as a third client (e.g. a build with
+AWS_LC_SYS_NO_JITTER_ENTROPY=1, see docs/ca-performance.md), timed in the same rotation.
 """
 
 import os
@@ -22,6 +25,7 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SIGIL = os.path.join(ROOT, "target", "release", "sigil")
+SIGIL_ALT = os.environ.get("SIGIL_ALT")
 EMAIL = "bench-sign@example.com"
 
 
@@ -80,8 +84,8 @@ def main():
             counter[0] += 1
             bundle = os.path.join(work, f"{client}-v{version}-{counter[0]}.sigstore.json")
             t = token()
-            if client == "sigil":
-                cmd = [SIGIL, "sign-blob", artifact, "--bundle", bundle, "--identity-token", t,
+            if client in ("sigil", "sigil-alt"):
+                cmd = [SIGIL if client == "sigil" else SIGIL_ALT, "sign-blob", artifact, "--bundle", bundle, "--identity-token", t,
                        "--trust-config", trust_config, "--rekor-version", version]
             else:
                 cmd = [sys.executable, "-m", "sigstore", "--trust-config", trust_config, "sign",
@@ -93,13 +97,16 @@ def main():
                 sys.exit(f"{client} (Rekor v{version}) failed: {proc.stderr.decode()[-800:]}")
             return ms
 
+        clients = ["sigil", "python"] + (["sigil-alt"] if SIGIL_ALT else [])
+        names = {"sigil": "sigil sign-blob", "python": "sigstore-python 4.5.1 sign",
+                 "sigil-alt": f"sigil sign-blob ({SIGIL_ALT})"}
         results = {}
         for v in versions:
-            run("sigil", v)
-            run("python", v)
-            times = {"sigil": [], "python": []}
+            for client in clients:
+                run(client, v)
+            times = {c: [] for c in clients}
             for i in range(runs):
-                order = ("sigil", "python") if i % 2 == 0 else ("python", "sigil")
+                order = clients if i % 2 == 0 else list(reversed(clients))
                 for client in order:
                     times[client].append(run(client, v))
             results[v] = times
@@ -108,13 +115,16 @@ def main():
         print("| Rekor | client | median ms | min ms | max ms | runs |")
         print("|---|---|---|---|---|---|")
         for v, times in results.items():
-            for client, name in (("sigil", "sigil sign-blob"), ("python", "sigstore-python 4.5.1 sign")):
-                t = times[client]
+            for client in clients:
+                t, name = times[client], names[client]
                 print(f"| v{v} | {name} | {statistics.median(t):.1f} | {min(t):.1f} | {max(t):.1f} | {len(t)} |")
         print()
         for v, times in results.items():
             s, p = statistics.median(times["sigil"]), statistics.median(times["python"])
             print(f"bench-sign: Rekor v{v}: sigil {s:.1f} ms, sigstore-python {p:.1f} ms: {p / s:.1f}x faster")
+            if SIGIL_ALT:
+                a = statistics.median(times["sigil-alt"])
+                print(f"bench-sign: Rekor v{v}: {SIGIL_ALT} {a:.1f} ms: {p / a:.1f}x faster than sigstore-python")
         load = open("/proc/loadavg").read().split()[:3] if os.path.exists("/proc/loadavg") else []
         print(f"bench-sign: load average after the run {' '.join(load)}")
     finally:
