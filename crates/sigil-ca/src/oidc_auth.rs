@@ -23,7 +23,9 @@ impl<S> OidcAuthenticator<S> {
 fn classify(e: sigil_oidc::Error) -> Error {
     use sigil_oidc::Error as E;
     match e {
-        E::InvalidIdentity(_) | E::ClaimTooLarge(_) => Error::BadRequest(format!("identity token: {e}")),
+        E::InvalidIdentity(_) | E::ClaimTooLarge(_) | E::TokenTooLarge { .. } => {
+            Error::BadRequest(format!("identity token: {e}"))
+        }
         E::Fetch(_) | E::Timeout => Error::Unavailable(format!("identity provider: {e}")),
         other => Error::Unauthenticated(other.to_string()),
     }

@@ -50,6 +50,9 @@ pub struct InstanceConfig {
     /// A Fulcio-format issuer configuration (JSON) of the issuers the CA trusts.
     pub oidc_config: Option<PathBuf>,
     pub server: ServerOptions,
+    /// Serve HTTPS with this configuration; without it only loopback addresses (or a TLS-terminating proxy named by
+    /// an `https://` public URL) are allowed.
+    pub tls: Option<Arc<sigil_http::TlsConfig>>,
 }
 
 /// The files a started instance wrote for its clients.
@@ -71,6 +74,7 @@ pub struct Instance {
     log: LogService,
     ct: Arc<CtLog>,
     server: ServerOptions,
+    tls: Option<Arc<sigil_http::TlsConfig>>,
 }
 
 /// The CT log as the CA's [`PrecertLog`].
@@ -203,11 +207,23 @@ impl Instance {
     pub async fn start(config: InstanceConfig) -> Result<Self, String> {
         let dir = &config.data_dir;
         std::fs::create_dir_all(dir).map_err(|e| err("creating the data directory")(e.to_string()))?;
+        let behind_tls_proxy = config.public_url.as_deref().is_some_and(|u| u.starts_with("https://"));
+        if config.tls.is_none() && !config.listen.ip().is_loopback() && !behind_tls_proxy {
+            return Err(format!(
+                "refusing plain HTTP on {}: give --tls-cert/--tls-key, listen on loopback, or name the TLS-terminating \
+                 proxy with --public-url https://…",
+                config.listen
+            ));
+        }
         let listener = TcpListener::bind(config.listen)
             .await
             .map_err(|e| err("binding")(e.to_string()))?;
         let bound = listener.local_addr().map_err(|e| err("local address")(e.to_string()))?;
-        let base_url = config.public_url.clone().unwrap_or_else(|| format!("http://{bound}"));
+        let scheme = if config.tls.is_some() { "https" } else { "http" };
+        let base_url = config
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("{scheme}://{bound}"));
         let base_url = base_url.trim_end_matches('/').to_string();
         let operator = host_of(&base_url);
         let now = unix_now();
@@ -221,10 +237,7 @@ impl Instance {
         let (dev, issuer_url) = if config.dev {
             let url = format!("{base_url}{DEV_ISSUER_PATH}");
             let issuer = Arc::new(dev_issuer(dir, &url)?);
-            let mut issuers: Vec<IssuerConfig> = oidc.issuers().cloned().collect();
-            issuers.push(IssuerConfig::new(url.clone(), IssuerType::Email));
-            let meta: Vec<IssuerConfig> = oidc.meta_issuers().cloned().collect();
-            oidc = OidcConfig::with_issuers(issuers.into_iter().chain(meta))
+            oidc.add_issuer(IssuerConfig::new(url.clone(), IssuerType::Email))
                 .map_err(|e| err("OIDC configuration")(e.to_string()))?;
             let jwks = serde_json::to_vec(&issuer.jwks()).map_err(|e| err("dev JWKS")(e.to_string()))?;
             cache
@@ -357,12 +370,13 @@ impl Instance {
             log,
             ct,
             server: config.server,
+            tls: config.tls,
         })
     }
 
     /// Serves until `shutdown` resolves, then lets in-flight requests finish and closes the logs.
     pub async fn serve(self, shutdown: impl std::future::Future<Output = ()>) -> Result<(), String> {
-        let result = sigil_http::serve(self.listener, self.router, &self.server, shutdown).await;
+        let result = sigil_http::serve_with_tls(self.listener, self.router, &self.server, self.tls, shutdown).await;
         let ct = Arc::clone(&self.ct);
         let _ = tokio::task::spawn_blocking(move || ct.close()).await;
         self.log.close().await;

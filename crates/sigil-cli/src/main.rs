@@ -1,6 +1,8 @@
 //! `sigil`: Sigstore signing and verification from the command line.
 
+mod instance;
 mod log;
+mod serve;
 mod sign;
 mod verify;
 
@@ -34,6 +36,11 @@ enum Command {
     /// Run and describe the transparency log (Rekor v1 and v2 APIs, C2SP tiles).
     #[command(subcommand)]
     Log(log::LogCommand),
+    /// Run a whole private Sigstore instance: CA, CT log, transparency log, timestamp authority (and with
+    /// --dev a development OIDC issuer), writing the trust files clients need into the data directory.
+    Serve(serve::ServeArgs),
+    /// Print a token from the development issuer of a `sigil serve --dev` instance.
+    DevToken(serve::DevTokenArgs),
 }
 
 fn main() -> ExitCode {
@@ -45,5 +52,7 @@ fn main() -> ExitCode {
         Command::SignBlob(args) => sign::sign_blob(args),
         Command::SignBundle(args) => sign::sign_bundle(args),
         Command::Attest(args) => sign::attest(args),
+        Command::Serve(args) => serve::serve(args),
+        Command::DevToken(args) => serve::dev_token(&args),
     }
 }

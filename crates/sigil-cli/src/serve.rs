@@ -27,6 +27,12 @@ pub struct ServeArgs {
     /// Fulcio-format issuer configuration (JSON) of the OIDC issuers the CA trusts.
     #[arg(long)]
     pub oidc_config: Option<PathBuf>,
+    /// Serve HTTPS with this PEM certificate chain (leaf first)…
+    #[arg(long, requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// …and this PEM private key.
+    #[arg(long, requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -57,6 +63,19 @@ pub fn serve(args: ServeArgs) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => {
+            let read = |p: &PathBuf| std::fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display()));
+            match read(cert).and_then(|c| read(key).and_then(|k| sigil_http::tls_server_config(&c, &k))) {
+                Ok(config) => Some(config),
+                Err(e) => {
+                    eprintln!("error: TLS: {e}");
+                    return ExitCode::FAILURE;
+                }
+            }
+        }
+        _ => None,
+    };
     let config = InstanceConfig {
         data_dir: args.data_dir,
         listen: args.listen,
@@ -64,6 +83,7 @@ pub fn serve(args: ServeArgs) -> ExitCode {
         dev: args.dev,
         oidc_config: args.oidc_config,
         server: Default::default(),
+        tls,
     };
     let result = runtime.block_on(async move {
         let instance = Instance::start(config).await?;

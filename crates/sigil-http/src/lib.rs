@@ -9,8 +9,12 @@ mod body;
 mod error;
 mod metrics;
 mod server;
+mod tls;
 
 pub use body::{BodyLimits, read_body};
 pub use error::HttpError;
 pub use metrics::{Histogram, RouteMetrics, SECONDS};
-pub use server::{ServerOptions, serve};
+/// A TLS server configuration (rustls).
+pub use rustls::ServerConfig as TlsConfig;
+pub use server::{ServerOptions, serve, serve_with_tls};
+pub use tls::server_config as tls_server_config;

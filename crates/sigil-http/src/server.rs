@@ -43,6 +43,19 @@ pub async fn serve(
     opts: &ServerOptions,
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
+    serve_with_tls(listener, app, opts, None, shutdown).await
+}
+
+/// [`serve`], speaking TLS on every connection when `tls` is given. The TLS handshake must complete within the
+/// header timeout, like a request's headers.
+pub async fn serve_with_tls(
+    listener: TcpListener,
+    app: Router,
+    opts: &ServerOptions,
+    tls: Option<Arc<rustls::ServerConfig>>,
+    shutdown: impl Future<Output = ()>,
+) -> std::io::Result<()> {
+    let acceptor = tls.map(tokio_rustls::TlsAcceptor::from);
     let slots = Arc::new(Semaphore::new(opts.max_connections));
     let graceful = GracefulShutdown::new();
     let mut builder = hyper::server::conn::http1::Builder::new();
@@ -73,12 +86,28 @@ pub async fn serve(
             () = &mut shutdown => break,
         };
         let _ = stream.set_nodelay(true);
-        let conn = builder.serve_connection(TokioIo::new(stream), TowerToHyperService::new(app.clone()));
-        let conn = graceful.watch(conn);
-        tokio::spawn(async move {
-            let _ = conn.await;
-            drop(permit);
-        });
+        let service = TowerToHyperService::new(app.clone());
+        match &acceptor {
+            None => {
+                let conn = graceful.watch(builder.serve_connection(TokioIo::new(stream), service));
+                tokio::spawn(async move {
+                    let _ = conn.await;
+                    drop(permit);
+                });
+            }
+            Some(acceptor) => {
+                let (acceptor, builder, watcher) = (acceptor.clone(), builder.clone(), graceful.watcher());
+                let handshake_timeout = opts.header_timeout;
+                tokio::spawn(async move {
+                    if let Ok(Ok(tls)) = tokio::time::timeout(handshake_timeout, acceptor.accept(stream)).await {
+                        let _ = watcher
+                            .watch(builder.serve_connection(TokioIo::new(tls), service))
+                            .await;
+                    }
+                    drop(permit);
+                });
+            }
+        }
     }
     drop(listener);
     tracing::info!("shutting down: waiting for in-flight requests");

@@ -294,6 +294,18 @@ impl OidcConfig {
         })
     }
 
+    /// Adds (or replaces) one fixed issuer, e.g. the development issuer of `sigil serve --dev` next to the
+    /// issuers from a file. Meta issuers and CI metadata are kept.
+    pub fn add_issuer(&mut self, issuer: IssuerConfig) -> Result<(), Error> {
+        check_issuer_url(&issuer.issuer_url, false)?;
+        validate_issuer(&issuer, &self.ci_metadata)?;
+        if !self.issuers.contains_key(&issuer.issuer_url) && self.issuers.len() >= MAX_ISSUERS {
+            return Err(cfg_err(format!("more than {MAX_ISSUERS} issuers")));
+        }
+        self.issuers.insert(issuer.issuer_url.clone(), issuer);
+        Ok(())
+    }
+
     /// The configuration for a token's `iss`: an exact match among the fixed issuers, else the first meta issuer
     /// (in pattern order) whose anchored pattern matches. `None` means the issuer is unknown and nothing may be
     /// fetched for it.
