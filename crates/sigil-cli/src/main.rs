@@ -2,6 +2,7 @@
 
 mod instance;
 mod log;
+mod quickstart;
 mod serve;
 mod sign;
 mod verify;
@@ -39,6 +40,9 @@ enum Command {
     /// Run a whole private Sigstore instance: CA, CT log, transparency log, timestamp authority (and with
     /// --dev a development OIDC issuer), writing the trust files clients need into the data directory.
     Serve(serve::ServeArgs),
+    /// Try the whole keyless flow in one command: start an embedded instance in a temporary directory, get a
+    /// development token, sign a file, verify the bundle and show what was established.
+    Quickstart(quickstart::QuickstartArgs),
     /// Print a token from the development issuer of a `sigil serve --dev` instance.
     DevToken(serve::DevTokenArgs),
 }
@@ -53,6 +57,7 @@ fn main() -> ExitCode {
         Command::SignBundle(args) => sign::sign_bundle(args),
         Command::Attest(args) => sign::attest(args),
         Command::Serve(args) => serve::serve(args),
+        Command::Quickstart(args) => quickstart::run(args),
         Command::DevToken(args) => serve::dev_token(&args),
     }
 }
