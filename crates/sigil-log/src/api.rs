@@ -7,18 +7,18 @@ use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::body::{Body, Bytes};
-use axum::extract::{MatchedPath, RawQuery, Request, State};
-use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
+use axum::extract::{RawQuery, Request, State};
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
-use http_body_util::BodyExt as _;
 use serde::Deserialize;
 use sigil_bundle::TransparencyLogEntry;
 use sigil_bundle::bundle::{Checkpoint as CheckpointEnvelope, InclusionProof, KindVersion, LogId};
 use sigil_bundle::encoding::{Bytes as B64Bytes, Int64};
+use sigil_http::{BodyLimits, HttpError};
 use sigil_tlog::{Hash, hash_leaf};
 use tokio::sync::Semaphore;
 
@@ -124,53 +124,14 @@ pub fn router(log: Arc<Log>, search: Option<Arc<Search>>, opts: ApiOptions) -> R
         .with_state(shared))
 }
 
-/// An error answer: status, Rekor-style JSON body, optional extra headers.
-#[derive(Debug)]
-struct ApiError {
-    status: StatusCode,
-    message: String,
-    headers: Vec<(HeaderName, String)>,
-}
+/// Error answers are sigil-http's `{"code","message"}` (Rekor's shape).
+type ApiError = HttpError;
 
-impl ApiError {
-    fn new(status: StatusCode, message: impl Into<String>) -> Self {
-        Self {
-            status,
-            message: message.into(),
-            headers: Vec::new(),
-        }
-    }
-
-    fn bad(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, message)
-    }
-
-    fn not_found(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::NOT_FOUND, message)
-    }
-}
-
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        if self.status.is_server_error() {
-            tracing::warn!(status = self.status.as_u16(), message = %self.message, "request failed");
-        }
-        let body = serde_json::json!({"code": self.status.as_u16(), "message": self.message});
-        let mut resp = (self.status, axum::Json(body)).into_response();
-        for (name, value) in self.headers {
-            if let Ok(v) = HeaderValue::from_str(&value) {
-                resp.headers_mut().insert(name, v);
-            }
-        }
-        resp
-    }
-}
-
-impl From<Error> for ApiError {
+impl From<Error> for HttpError {
     fn from(e: Error) -> Self {
         match e {
             Error::OutOfRange { .. } => Self::not_found(e.to_string()),
-            Error::InvalidRequest(_) | Error::EntrySize { .. } | Error::Tlog(_) => Self::bad(e.to_string()),
+            Error::InvalidRequest(_) | Error::EntrySize { .. } | Error::Tlog(_) => Self::bad_request(e.to_string()),
             // Storage trouble: nothing was acknowledged; the client may retry.
             _ => Self::new(StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
         }
@@ -179,72 +140,25 @@ impl From<Error> for ApiError {
 
 impl From<EntryError> for ApiError {
     fn from(e: EntryError) -> Self {
-        Self::bad(e.to_string())
+        Self::bad_request(e.to_string())
     }
 }
 
 type ApiResult = Result<Response, ApiError>;
 
 async fn count_requests(State(s): S, req: Request, next: Next) -> Response {
-    let route = req.extensions().get::<MatchedPath>().map_or("other", |p| {
-        metrics::ROUTES
-            .iter()
-            .copied()
-            .find(|r| *r == p.as_str())
-            .unwrap_or("other")
-    });
-    let resp = next.run(req).await;
-    s.metrics.count(route, resp.status().as_u16());
-    resp
+    s.metrics.routes.track(req, next).await
 }
 
-/// Reads a request body: 413 beyond the limit (checked on `Content-Length` first, so an oversized body is never
-/// read), 408 if it does not arrive within the body timeout, 415 unless it is JSON.
+/// Reads a request body within the API's limits: 413 beyond the size (checked on `Content-Length` first, so an
+/// oversized body is never read), 408 if it does not arrive in time, 415 unless it is JSON.
 async fn read_body(s: &Shared, req: Request) -> Result<Bytes, ApiError> {
-    let (parts, body) = req.into_parts();
-    check_json(&parts.headers)?;
-    let too_large = || {
-        ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            format!("request body exceeds {} bytes", s.opts.max_body),
-        )
+    let limits = BodyLimits {
+        max_body: s.opts.max_body,
+        timeout: s.opts.body_timeout,
+        media_types: &["application/json"],
     };
-    if let Some(len) = parts.headers.get(header::CONTENT_LENGTH) {
-        let len: u64 = len
-            .to_str()
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .ok_or_else(|| ApiError::bad("bad Content-Length"))?;
-        if len > s.opts.max_body as u64 {
-            return Err(too_large());
-        }
-    }
-    let limited = http_body_util::Limited::new(body, s.opts.max_body);
-    match tokio::time::timeout(s.opts.body_timeout, limited.collect()).await {
-        Err(_) => Err(ApiError::new(
-            StatusCode::REQUEST_TIMEOUT,
-            "request body not received in time",
-        )),
-        Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => Err(too_large()),
-        Ok(Err(e)) => Err(ApiError::bad(format!("reading the request body: {e}"))),
-        Ok(Ok(collected)) => Ok(collected.to_bytes()),
-    }
-}
-
-fn check_json(headers: &HeaderMap) -> Result<(), ApiError> {
-    let Some(ct) = headers.get(header::CONTENT_TYPE) else {
-        return Ok(()); // Rekor accepts a missing content type as JSON.
-    };
-    let ct = ct.to_str().unwrap_or("");
-    let mime = ct.split(';').next().unwrap_or("").trim();
-    if mime.eq_ignore_ascii_case("application/json") {
-        Ok(())
-    } else {
-        Err(ApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            format!("expected application/json, got {mime:?}"),
-        ))
-    }
+    Ok(sigil_http::read_body(req, &limits).await?.1)
 }
 
 fn json_response(status: StatusCode, value: &impl serde::Serialize) -> Response {
@@ -435,15 +349,15 @@ fn query_u64(query: Option<&str>, allowed: &[&str]) -> Result<Vec<Option<u64>>, 
             .iter()
             .position(|a| *a == name)
             .and_then(|i| out.get_mut(i))
-            .ok_or_else(|| ApiError::bad(format!("unknown query parameter {name:?}")))?;
+            .ok_or_else(|| ApiError::bad_request(format!("unknown query parameter {name:?}")))?;
         if slot.is_some() {
-            return Err(ApiError::bad(format!("query parameter {name:?} given twice")));
+            return Err(ApiError::bad_request(format!("query parameter {name:?} given twice")));
         }
         let v = value
             .parse::<u64>()
             .ok()
             .filter(|v| *v <= i64::MAX as u64)
-            .ok_or_else(|| ApiError::bad(format!("{name} must be a non-negative integer")))?;
+            .ok_or_else(|| ApiError::bad_request(format!("{name} must be a non-negative integer")))?;
         *slot = Some(v);
     }
     Ok(out)
@@ -451,16 +365,16 @@ fn query_u64(query: Option<&str>, allowed: &[&str]) -> Result<Vec<Option<u64>>, 
 
 async fn get_by_index(State(s): S, RawQuery(q): RawQuery) -> ApiResult {
     let [index] = query_u64(q.as_deref(), &["logIndex"])?[..] else {
-        return Err(ApiError::bad("logIndex is required"));
+        return Err(ApiError::bad_request("logIndex is required"));
     };
-    let index = index.ok_or_else(|| ApiError::bad("logIndex is required"))?;
+    let index = index.ok_or_else(|| ApiError::bad_request("logIndex is required"))?;
     let (id, entry) = v1_entry_at(&s, index)?;
     Ok(json_response(StatusCode::OK, &serde_json::json!({ id: entry })))
 }
 
 /// Resolves a 64-hex UUID or 80-hex entry ID (tree ID ‖ UUID) of this log to an index.
 fn resolve_uuid(s: &Shared, uuid: &str) -> Result<u64, ApiError> {
-    let bad = || ApiError::bad("an entry UUID is 64 hex characters (or 80 with the tree ID)");
+    let bad = || ApiError::bad_request("an entry UUID is 64 hex characters (or 80 with the tree ID)");
     let hash_hex = match uuid.len() {
         64 => uuid,
         80 => {
@@ -501,9 +415,11 @@ struct RetrieveRequest {
 
 async fn retrieve(State(s): S, req: Request) -> ApiResult {
     let body = read_body(&s, req).await?;
-    let r: RetrieveRequest = serde_json::from_slice(&body).map_err(|e| ApiError::bad(e.to_string()))?;
+    let r: RetrieveRequest = serde_json::from_slice(&body).map_err(|e| ApiError::bad_request(e.to_string()))?;
     if r.entry_uuids.len() + r.log_indexes.len() + r.entries.len() > MAX_RETRIEVE {
-        return Err(ApiError::bad(format!("at most {MAX_RETRIEVE} entries per request")));
+        return Err(ApiError::bad_request(format!(
+            "at most {MAX_RETRIEVE} entries per request"
+        )));
     }
     let mut indexes = Vec::new();
     for uuid in &r.entry_uuids {
@@ -515,7 +431,7 @@ async fn retrieve(State(s): S, req: Request) -> ApiResult {
     }
     indexes.extend(r.log_indexes.iter().copied().filter(|i| *i < s.log.size()));
     for proposed in &r.entries {
-        let raw = serde_json::to_vec(proposed).map_err(|e| ApiError::bad(e.to_string()))?;
+        let raw = serde_json::to_vec(proposed).map_err(|e| ApiError::bad_request(e.to_string()))?;
         let accepted = entry::accept_v1(&raw)?;
         if let Some(i) = s.log.find(&hash_leaf(&accepted.body))? {
             indexes.push(i);
@@ -551,7 +467,7 @@ async fn index_retrieve(State(s): S, req: Request) -> ApiResult {
     let Some(search) = s.search.clone() else {
         return Err(ApiError::not_found("the search index is not enabled on this log"));
     };
-    let r: SearchRequest = serde_json::from_slice(&body).map_err(|e| ApiError::bad(e.to_string()))?;
+    let r: SearchRequest = serde_json::from_slice(&body).map_err(|e| ApiError::bad_request(e.to_string()))?;
     let mut keys = Vec::new();
     if let Some(email) = &r.email {
         keys.push(format!("email:{}", email.to_ascii_lowercase()));
@@ -559,17 +475,19 @@ async fn index_retrieve(State(s): S, req: Request) -> ApiResult {
     if let Some(hash) = &r.hash {
         let (alg, value) = hash.split_once(':').unwrap_or(("sha256", hash));
         if !matches!(alg, "sha256" | "sha384" | "sha512") || hex::decode(value).is_err() {
-            return Err(ApiError::bad("hash must be <sha256|sha384|sha512>:<hex>"));
+            return Err(ApiError::bad_request("hash must be <sha256|sha384|sha512>:<hex>"));
         }
         keys.push(format!("{alg}:{}", value.to_ascii_lowercase()));
     }
     if let Some(pk) = &r.public_key {
         if pk.url.is_some() {
             // L-06: a URL in a request is never fetched.
-            return Err(ApiError::bad("publicKey.url is not supported: send the key content"));
+            return Err(ApiError::bad_request(
+                "publicKey.url is not supported: send the key content",
+            ));
         }
         if pk.format != "x509" {
-            return Err(ApiError::bad(format!(
+            return Err(ApiError::bad_request(format!(
                 "publicKey format {:?} is not supported (x509)",
                 pk.format
             )));
@@ -577,19 +495,19 @@ async fn index_retrieve(State(s): S, req: Request) -> ApiResult {
         let content = pk
             .content
             .as_deref()
-            .ok_or_else(|| ApiError::bad("publicKey.content is required"))?;
+            .ok_or_else(|| ApiError::bad_request("publicKey.content is required"))?;
         keys.push(
             entry::signer_search_key(content)
-                .ok_or_else(|| ApiError::bad("publicKey.content is not a PEM certificate or public key"))?,
+                .ok_or_else(|| ApiError::bad_request("publicKey.content is not a PEM certificate or public key"))?,
         );
     }
     if keys.is_empty() {
-        return Err(ApiError::bad("give at least one of email, hash, publicKey"));
+        return Err(ApiError::bad_request("give at least one of email, hash, publicKey"));
     }
     let all = match r.operator.as_deref() {
         None | Some("and") => true,
         Some("or") => false,
-        Some(other) => return Err(ApiError::bad(format!("operator {other:?} must be and/or"))),
+        Some(other) => return Err(ApiError::bad_request(format!("operator {other:?} must be and/or"))),
     };
     let found = tokio::task::spawn_blocking(move || search.lookup(&keys, all, MAX_SEARCH_RESULTS))
         .await
@@ -623,21 +541,21 @@ async fn public_key(State(s): S) -> Response {
 
 async fn consistency(State(s): S, RawQuery(q): RawQuery) -> ApiResult {
     let [first, last, _tree_id] = query_u64(q.as_deref(), &["firstSize", "lastSize", "treeID"])?[..] else {
-        return Err(ApiError::bad("lastSize is required"));
+        return Err(ApiError::bad_request("lastSize is required"));
     };
-    let last = last.ok_or_else(|| ApiError::bad("lastSize is required"))?;
+    let last = last.ok_or_else(|| ApiError::bad_request("lastSize is required"))?;
     let first = first.unwrap_or(1);
     let size = s.log.size();
     if first == 0 {
-        return Err(ApiError::bad("firstSize must be at least 1"));
+        return Err(ApiError::bad_request("firstSize must be at least 1"));
     }
     if first > last {
-        return Err(ApiError::bad(format!(
+        return Err(ApiError::bad_request(format!(
             "firstSize {first} is larger than lastSize {last}"
         )));
     }
     if last > size {
-        return Err(ApiError::bad(format!(
+        return Err(ApiError::bad_request(format!(
             "lastSize {last} is larger than the tree ({size})"
         )));
     }

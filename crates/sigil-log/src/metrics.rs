@@ -5,54 +5,7 @@
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-/// A histogram with fixed upper bounds.
-#[derive(Debug)]
-pub struct Histogram {
-    bounds: &'static [f64],
-    counts: Vec<AtomicU64>,
-    /// Sum of observations, in millionths of the unit (integer so it can be atomic).
-    sum_micros: AtomicU64,
-    count: AtomicU64,
-}
-
-impl Histogram {
-    pub fn new(bounds: &'static [f64]) -> Self {
-        Self {
-            bounds,
-            counts: bounds.iter().map(|_| AtomicU64::new(0)).collect(),
-            sum_micros: AtomicU64::new(0),
-            count: AtomicU64::new(0),
-        }
-    }
-
-    pub fn observe(&self, v: f64) {
-        if let Some(i) = self.bounds.iter().position(|b| v <= *b) {
-            if let Some(c) = self.counts.get(i) {
-                c.fetch_add(1, Ordering::Relaxed);
-            }
-        }
-        // Saturating float-to-int conversion: negative or NaN observations count as 0.
-        self.sum_micros.fetch_add((v * 1e6) as u64, Ordering::Relaxed);
-        self.count.fetch_add(1, Ordering::Relaxed);
-    }
-
-    fn render(&self, name: &str, help: &str, out: &mut String) {
-        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} histogram");
-        let mut cumulative = 0;
-        for (b, c) in self.bounds.iter().zip(&self.counts) {
-            cumulative += c.load(Ordering::Relaxed);
-            let _ = writeln!(out, "{name}_bucket{{le=\"{b}\"}} {cumulative}");
-        }
-        let count = self.count.load(Ordering::Relaxed);
-        let _ = writeln!(out, "{name}_bucket{{le=\"+Inf\"}} {count}");
-        let _ = writeln!(
-            out,
-            "{name}_sum {}",
-            self.sum_micros.load(Ordering::Relaxed) as f64 / 1e6
-        );
-        let _ = writeln!(out, "{name}_count {count}");
-    }
-}
+use sigil_http::{Histogram, RouteMetrics};
 
 const SECONDS: &[f64] = &[
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
@@ -96,14 +49,12 @@ pub const ROUTES: &[&str] = &[
     "/tile/{*path}",
     "/healthz",
     "/metrics",
-    "other",
 ];
 
 /// Request counts by route and status, plus time to acknowledge appends.
 #[derive(Debug)]
 pub struct HttpMetrics {
-    /// `ROUTES.len()` × 500 status codes (100–599).
-    requests: Vec<AtomicU64>,
+    pub routes: RouteMetrics,
     pub append_seconds: Histogram,
     pub rejected_busy: AtomicU64,
 }
@@ -111,19 +62,9 @@ pub struct HttpMetrics {
 impl Default for HttpMetrics {
     fn default() -> Self {
         Self {
-            requests: (0..ROUTES.len() * 500).map(|_| AtomicU64::new(0)).collect(),
+            routes: RouteMetrics::new("sigil_log", ROUTES),
             append_seconds: Histogram::new(SECONDS),
             rejected_busy: AtomicU64::new(0),
-        }
-    }
-}
-
-impl HttpMetrics {
-    pub fn count(&self, route: &str, status: u16) {
-        let r = ROUTES.iter().position(|x| *x == route).unwrap_or(ROUTES.len() - 1);
-        let s = usize::from(status.clamp(100, 599) - 100);
-        if let Some(c) = self.requests.get(r * 500 + s) {
-            c.fetch_add(1, Ordering::Relaxed);
         }
     }
 }
@@ -168,21 +109,6 @@ pub fn render(log: &LogMetrics, http: &HttpMetrics, tree_size: u64) -> String {
         "Time from receiving a submission to acknowledging it.",
         &mut out,
     );
-    let _ = writeln!(
-        out,
-        "# HELP sigil_log_http_requests_total Requests by route and status.\n# TYPE sigil_log_http_requests_total counter"
-    );
-    for (r, route) in ROUTES.iter().enumerate() {
-        for s in 0..500 {
-            let v = http.requests.get(r * 500 + s).map_or(0, |c| c.load(Ordering::Relaxed));
-            if v > 0 {
-                let _ = writeln!(
-                    out,
-                    "sigil_log_http_requests_total{{route=\"{route}\",status=\"{}\"}} {v}",
-                    s + 100
-                );
-            }
-        }
-    }
+    http.routes.render(&mut out);
     out
 }
