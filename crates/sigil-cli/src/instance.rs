@@ -258,8 +258,14 @@ impl Instance {
             .map_err(|e| e.to_string())?;
 
         // Logs.
+        let ca_metrics = Arc::new(sigil_http::RouteMetrics::new("sigil_ca", sigil_ca::fulcio_api::ROUTES));
+        let tsa_metrics = Arc::new(sigil_http::RouteMetrics::new(
+            "sigil_tsa",
+            sigil_ca::timestamp_api::ROUTES,
+        ));
         let mut log_config = ServeConfig::new(dir.join("log"), bound);
         log_config.public_url = Some(base_url.clone());
+        log_config.extra_metrics = vec![Arc::clone(&ca_metrics), Arc::clone(&tsa_metrics)];
         let log = LogService::open(&log_config, &base_url)
             .await
             .map_err(|e| err("transparency log")(e.to_string()))?;
@@ -347,11 +353,6 @@ impl Instance {
         write_atomic(&files.signing_config, config_json.as_bytes(), false)?;
         write_atomic(&files.trust_config, client_json.as_bytes(), false)?;
 
-        let ca_metrics = Arc::new(sigil_http::RouteMetrics::new("sigil_ca", sigil_ca::fulcio_api::ROUTES));
-        let tsa_metrics = Arc::new(sigil_http::RouteMetrics::new(
-            "sigil_tsa",
-            sigil_ca::timestamp_api::ROUTES,
-        ));
         let mut router = log
             .router
             .clone()

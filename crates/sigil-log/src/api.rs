@@ -44,6 +44,8 @@ pub struct ApiOptions {
     /// Submissions waiting for integration at once; more get 429 (back-pressure instead of unbounded queues).
     /// Default 8192.
     pub max_pending_appends: usize,
+    /// Metrics of other services sharing this listener (`sigil serve`), appended to `/metrics`.
+    pub extra_metrics: Vec<Arc<sigil_http::RouteMetrics>>,
 }
 
 impl ApiOptions {
@@ -54,6 +56,7 @@ impl ApiOptions {
             body_timeout: Duration::from_secs(10),
             append_timeout: Duration::from_secs(20),
             max_pending_appends: 8192,
+            extra_metrics: Vec::new(),
         }
     }
 }
@@ -619,11 +622,11 @@ async fn healthz(State(s): S) -> Response {
 }
 
 async fn render_metrics(State(s): S) -> Response {
-    (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        metrics::render(s.log.metrics(), &s.metrics, s.log.size()),
-    )
-        .into_response()
+    let mut text = metrics::render(s.log.metrics(), &s.metrics, s.log.size());
+    for extra in &s.opts.extra_metrics {
+        extra.render(&mut text);
+    }
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
 }
 
 async fn not_found() -> ApiError {

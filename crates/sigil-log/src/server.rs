@@ -34,6 +34,8 @@ pub struct ServeConfig {
     pub server: ServerOptions,
     /// Signing keys to use instead of generated ones.
     pub keys: crate::ImportedKeys,
+    /// Metrics of services sharing the listener, rendered on `/metrics` after the log's.
+    pub extra_metrics: Vec<Arc<sigil_http::RouteMetrics>>,
 }
 
 impl ServeConfig {
@@ -47,6 +49,7 @@ impl ServeConfig {
             max_body: None,
             server: ServerOptions::default(),
             keys: crate::ImportedKeys::default(),
+            extra_metrics: Vec::new(),
         }
     }
 }
@@ -88,6 +91,7 @@ impl LogService {
         if let Some(m) = config.max_body {
             api.max_body = m;
         }
+        api.extra_metrics.clone_from(&config.extra_metrics);
         let router = router(Arc::clone(&log), Some(Arc::clone(&search)), api)?;
         tracing::info!(origin = log.origin(), size = log.size(), url = %public_url, "transparency log ready");
         Ok(Self { log, search, router })
