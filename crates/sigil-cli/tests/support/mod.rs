@@ -125,6 +125,15 @@ impl Resp {
 }
 
 pub fn http(addr: &str, method: &str, path: &str, body: Option<&[u8]>) -> std::io::Result<Resp> {
+    request(addr, method, path, body.map(|b| ("application/json", b)))
+}
+
+/// A request whose body has the given media type.
+pub fn http_with_type(addr: &str, method: &str, path: &str, media_type: &str, body: &[u8]) -> std::io::Result<Resp> {
+    request(addr, method, path, Some((media_type, body)))
+}
+
+fn request(addr: &str, method: &str, path: &str, body: Option<(&str, &[u8])>) -> std::io::Result<Resp> {
     let sock: SocketAddr = addr.parse().unwrap();
     let mut s = TcpStream::connect_timeout(&sock, Duration::from_secs(5))?;
     // Above the server's 20 s append timeout: a live server always answers first.
@@ -132,15 +141,15 @@ pub fn http(addr: &str, method: &str, path: &str, body: Option<&[u8]>) -> std::i
     s.set_write_timeout(Some(Duration::from_secs(10)))?;
     s.set_nodelay(true)?;
     let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
-    if let Some(b) = body {
+    if let Some((media_type, b)) = body {
         req.push_str(&format!(
-            "Content-Type: application/json\r\nContent-Length: {}\r\n",
+            "Content-Type: {media_type}\r\nContent-Length: {}\r\n",
             b.len()
         ));
     }
     req.push_str("\r\n");
     let mut bytes = req.into_bytes();
-    bytes.extend_from_slice(body.unwrap_or_default());
+    bytes.extend_from_slice(body.map_or(&[][..], |(_, b)| b));
     s.write_all(&bytes)?;
     let mut buf = Vec::new();
     s.read_to_end(&mut buf)?;
