@@ -68,7 +68,18 @@ fn test() -> bool {
         ]))
 }
 
-const FUZZ_TARGETS: [&str; 5] = ["bundle", "trusted_root", "checkpoint", "certificate", "timestamp"];
+const FUZZ_TARGETS: [&str; 10] = [
+    "bundle",
+    "trusted_root",
+    "checkpoint",
+    "certificate",
+    "timestamp",
+    "ca_request",
+    "tsa_request",
+    "oidc_token",
+    "ct_chain",
+    "log_entry",
+];
 
 /// Writes seed inputs for every fuzz target from the shared fixtures into `fuzz/corpus/<target>/`.
 fn seed_corpus() -> std::io::Result<()> {
@@ -154,6 +165,17 @@ fn collect(v: &serde_json::Value, certs: &mut Vec<String>, stamps: &mut Vec<Stri
 fn fuzz(seconds: &str) -> bool {
     if let Err(e) = seed_corpus() {
         eprintln!("xtask: seeding the corpus failed: {e}");
+        return false;
+    }
+    // Generated seeds (CSRs, TimeStampReqs, dev tokens, SCTs, Rekor requests) for the newer targets.
+    if !run(Command::new("cargo").current_dir(root().join("fuzz")).args([
+        "run",
+        "--release",
+        "--example",
+        "seeds",
+        "--",
+        "corpus",
+    ])) {
         return false;
     }
     let mut ok = true;
