@@ -6,10 +6,10 @@
 mod support;
 
 use std::io::{BufRead as _, BufReader};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::Duration;
 
-use support::{SIGIL, http, start_instance};
+use support::{SIGIL, cmd, http, ok, start_instance};
 
 /// `http://host:port/path?query` → (`host:port`, `/path?query`).
 fn split_url(url: &str) -> (String, String) {
@@ -21,16 +21,13 @@ fn split_url(url: &str) -> (String, String) {
 
 /// Starts `sign-blob` without a token; returns the child and the authorization URL it printed.
 fn start_login(dir: &std::path::Path, artifact: &std::path::Path) -> (std::process::Child, String) {
-    let mut child = Command::new(SIGIL)
+    let mut child = cmd(SIGIL)
         .arg("sign-blob")
         .arg(artifact)
         .arg("--bundle")
         .arg(dir.join("out.sigstore.json"))
         .arg("--trust-config")
         .arg(dir.join("instance/trust_config.json"))
-        .env_remove("SIGSTORE_ID_TOKEN")
-        .env_remove("ACTIONS_ID_TOKEN_REQUEST_URL")
-        .env_remove("ACTIONS_ID_TOKEN_REQUEST_TOKEN")
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -88,21 +85,21 @@ fn interactive_login_against_the_development_issuer() {
 
     let status = wait(&mut child, Duration::from_secs(30)).expect("sign-blob did not finish");
     assert!(status.success());
-    let out = Command::new(SIGIL)
-        .args(["verify-bundle", "--bundle"])
-        .arg(dir.path().join("out.sigstore.json"))
-        .args([
-            "--certificate-identity",
-            "dave@example.test",
-            "--certificate-oidc-issuer",
-        ])
-        .arg(format!("{}/oidc", server.url()))
-        .arg("--trusted-root")
-        .arg(dir.path().join("instance/trusted_root.json"))
-        .arg(&artifact)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    ok(
+        "sigil verify-bundle",
+        cmd(SIGIL)
+            .args(["verify-bundle", "--bundle"])
+            .arg(dir.path().join("out.sigstore.json"))
+            .args([
+                "--certificate-identity",
+                "dave@example.test",
+                "--certificate-oidc-issuer",
+            ])
+            .arg(format!("{}/oidc", server.url()))
+            .arg("--trusted-root")
+            .arg(dir.path().join("instance/trusted_root.json"))
+            .arg(&artifact),
+    );
 
     // The code was spent: redeeming it again (a replay) is refused.
     let code = location.split("code=").nth(1).unwrap().split('&').next().unwrap();

@@ -7,164 +7,19 @@
 //! Identical resubmissions answer 409, and the clients' conflict handling is exercised.
 //!
 //! The clients are installed by `scripts/install-interop-clients.sh` (which `cargo xtask test` runs first);
-//! this test fails, never skips, when they are missing. The sigstore-js drivers are read from
-//! `../shared/interop-drivers` beside the checkout.
+//! this test fails, never skips, when they are missing. The drivers are in `tests/interop/` of this crate.
 
-use std::io::{BufRead as _, BufReader};
+mod support;
+
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::Command;
 use std::time::Instant;
 
 use serde_json::{Value, json};
+use support::{Clients, LogWithFulcio, Need, SIGIL, Server, cmd, drivers, fails, ok, write_json};
 
-const SIGIL: &str = env!("CARGO_BIN_EXE_sigil");
 const EMAIL: &str = "alice@example.test";
 const ISSUER: &str = "https://issuer.sigil.test";
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-struct Clients {
-    python: PathBuf,
-    js_dir: PathBuf,
-    drivers: PathBuf,
-}
-
-/// The installed clients, or a failure that says how to install them.
-fn clients() -> Clients {
-    let root = repo();
-    let python = root.join(".venv/bin/python");
-    let js_dir = root.join(".interop/js");
-    let drivers = root.join("../shared/interop-drivers");
-    let how = "run scripts/install-interop-clients.sh (or `cargo xtask test`, which runs it first)";
-    let py_ok = Command::new(&python)
-        .args(["-c", "import sigstore, sys; sys.exit(sigstore.__version__ != '4.5.1')"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    assert!(
-        py_ok,
-        "sigstore-python 4.5.1 is not installed in {}: {how}",
-        python.display()
-    );
-    assert!(
-        js_dir.join("node_modules/sigstore/package.json").is_file(),
-        "sigstore-js is not installed in {}: {how}",
-        js_dir.display()
-    );
-    assert!(
-        Command::new("node")
-            .arg("--version")
-            .output()
-            .is_ok_and(|o| o.status.success()),
-        "node is not on PATH (needed for the sigstore-js interop tests)"
-    );
-    assert!(
-        drivers.join("js-sign.js").is_file(),
-        "{} is missing: the shared folder must sit beside the checkout",
-        drivers.display()
-    );
-    Clients {
-        python,
-        js_dir,
-        drivers,
-    }
-}
-
-/// A child process killed when the test ends (pass or fail).
-struct Server {
-    child: Child,
-    url: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Starts `cmd` (stderr to `log`) and reads its base URL from the first stdout line.
-fn start(cmd: &mut Command, log: &Path) -> Server {
-    let mut child = cmd
-        .stdout(Stdio::piped())
-        .stderr(std::fs::File::create(log).unwrap())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let url = line.trim().to_string();
-    let server = Server { child, url };
-    assert!(
-        server.url.starts_with("http://127.0.0.1:"),
-        "{cmd:?} printed {line:?}; its stderr: {}",
-        std::fs::read_to_string(log).unwrap_or_default()
-    );
-    server
-}
-
-/// A command with no proxies (everything here is loopback) and no stray bytecode files.
-fn cmd(program: impl AsRef<std::ffi::OsStr>) -> Command {
-    let mut c = Command::new(program);
-    for v in [
-        "HTTP_PROXY",
-        "HTTPS_PROXY",
-        "ALL_PROXY",
-        "http_proxy",
-        "https_proxy",
-        "all_proxy",
-    ] {
-        c.env_remove(v);
-    }
-    c.env("NO_PROXY", "127.0.0.1,localhost")
-        .env("PYTHONDONTWRITEBYTECODE", "1");
-    c
-}
-
-fn show(what: &str, out: &Output) -> String {
-    format!(
-        "{what}: {}\n--- stdout\n{}\n--- stderr\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
-
-/// Runs to success and returns stdout.
-fn ok(what: &str, c: &mut Command) -> String {
-    let out = c.output().unwrap();
-    assert!(out.status.success(), "{}", show(what, &out));
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-/// Runs to failure and returns stdout + stderr.
-fn fails(what: &str, c: &mut Command) -> String {
-    let out = c.output().unwrap();
-    assert!(!out.status.success(), "{} (expected a failure)", show(what, &out));
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
-
-fn trust_entry(dir: &Path, url: &str, extra: &[&str]) -> Value {
-    let out = ok(
-        "sigil log trust-entry",
-        Command::new(SIGIL)
-            .args(["log", "trust-entry", "--data-dir"])
-            .arg(dir)
-            .args(["--url", url])
-            .args(extra),
-    );
-    serde_json::from_str(&out).unwrap()
-}
-
-fn write_json(path: &Path, v: &Value) {
-    std::fs::write(path, serde_json::to_vec_pretty(v).unwrap()).unwrap();
-}
 
 struct Env<'a> {
     c: &'a Clients,
@@ -209,10 +64,10 @@ impl Env<'_> {
         let mut c = cmd("node");
         c.arg(script)
             .args(args)
-            .env("SSJS_DIR", &self.c.js_dir)
+            .env("SSJS_DIR", &self.c.js4)
             .env("SIGSTORE_ID_TOKEN", &self.token)
-            .env("FULCIO_URL", &self.fulcio.url)
-            .env("REKOR_URL", &self.log.url)
+            .env("FULCIO_URL", self.fulcio.url())
+            .env("REKOR_URL", self.log.url())
             .env_remove("TSA_URL")
             .current_dir(self.w);
         c
@@ -220,7 +75,7 @@ impl Env<'_> {
 
     fn js_verify(&self, bundle: &str, artifact: &str) -> Command {
         self.node(
-            &self.c.drivers.join("js-verify.js"),
+            &drivers().join("js-verify.js"),
             &["trusted_root.json", bundle, artifact, EMAIL, ISSUER],
         )
     }
@@ -265,7 +120,7 @@ fn python_side(e: &Env) {
     }
 
     // Rekor v2 through sigstore-python's RekorV2Client (see tests/interop/py_driver.py).
-    let driver = repo().join("tests/interop/py_driver.py");
+    let driver = drivers().join("py_driver.py");
     let out = ok(
         "sigstore-python Rekor v2 client",
         cmd(&e.c.python)
@@ -294,7 +149,7 @@ fn python_side(e: &Env) {
 
 /// sigstore-js: sign + attest on Rekor v1 (library), its own verify, 409 handling, Rekor v2 via signing config.
 fn js_side(e: &Env) {
-    let sign = e.c.drivers.join("js-sign.js");
+    let sign = drivers().join("js-sign.js");
     ok(
         "sigstore-js sign (Rekor v1, hashedrekord)",
         &mut e.node(&sign, &["sign", "a.txt", "js.sigstore.json"]),
@@ -312,7 +167,7 @@ fn js_side(e: &Env) {
         &mut e.js_verify("js.dsse.sigstore.json", "-"),
     );
     let mut wrong = e.node(
-        &e.c.drivers.join("js-verify.js"),
+        &drivers().join("js-verify.js"),
         &[
             "trusted_root.json",
             "js.sigstore.json",
@@ -327,8 +182,8 @@ fn js_side(e: &Env) {
     let out = ok(
         "sigstore-js resubmission",
         &mut e.node(
-            &repo().join("tests/interop/js-conflict.js"),
-            &[&e.log.url, "js.sigstore.json", "js.refetched.sigstore.json"],
+            &drivers().join("js-conflict.js"),
+            &[&e.log.url(), "js.sigstore.json", "js.refetched.sigstore.json"],
         ),
     );
     eprintln!("sigstore-js Rekor v1 resubmission: {out}");
@@ -339,9 +194,9 @@ fn js_side(e: &Env) {
 
     // @sigstore/cli `attest` always writes `intoto` 0.0.2 entries: accepted, and the bundle verifies with
     // sigstore-js and sigil (sigstore-python cannot verify intoto bundles at all: INTEROP.md §0.11).
-    let mut cli = cmd(e.c.js_dir.join("node_modules/.bin/sigstore"));
-    cli.args(["attest", "statement.json", "--fulcio-url", &e.fulcio.url])
-        .args(["--rekor-url", &e.log.url, "-o", "cli.sigstore.json"])
+    let mut cli = cmd(e.c.js4.join("node_modules/.bin/sigstore"));
+    cli.args(["attest", "statement.json", "--fulcio-url", &e.fulcio.url()])
+        .args(["--rekor-url", &e.log.url(), "-o", "cli.sigstore.json"])
         .env("CI", "true")
         .env("SIGSTORE_ID_TOKEN", &e.token)
         .current_dir(e.w);
@@ -369,7 +224,7 @@ fn js_side(e: &Env) {
     ok(
         "sigstore-js sign via signing config (Rekor v2)",
         &mut e.node(
-            &e.c.drivers.join("js-sign-config.js"),
+            &drivers().join("js-sign-config.js"),
             &["signing_config_v2.json", "sign", "a.txt", "js.v2.sigstore.json"],
         ),
     );
@@ -380,103 +235,44 @@ fn js_side(e: &Env) {
     let why = fails(
         "sigstore-js verify js.v2.sigstore.json",
         &mut e.js_verify("js.v2.sigstore.json", "a.txt"),
-    );
+    )
+    .text();
     assert!(why.contains("TIMESTAMP_ERROR"), "{why}");
     let why = fails(
         "sigil verify-bundle js.v2.sigstore.json",
         &mut e.sigil_verify("js.v2.sigstore.json", EMAIL, ISSUER),
-    );
+    )
+    .text();
     assert!(why.contains("NO_TRUSTED_TIME"), "{why}");
 }
 
 #[test]
 fn real_clients_sign_against_the_log_and_their_bundles_verify() {
     let started = Instant::now();
-    let c = clients();
+    let c = support::clients_required("log_interop", &[Need::Python, Need::Js4]);
     let tmp = tempfile::tempdir().unwrap();
     let w = tmp.path();
-    let data = w.join("log");
 
-    let log = start(
-        Command::new(SIGIL)
-            .args(["log", "serve", "--data-dir"])
-            .arg(&data)
-            .args(["--listen", "127.0.0.1:0"]),
-        &w.join("log.stderr"),
-    );
-    let fulcio = start(
-        cmd(&c.python)
-            .arg(repo().join("tests/interop/test_fulcio.py"))
-            .arg("--out")
-            .arg(w.join("ca"))
-            .args(["--issuer", ISSUER, "--email", EMAIL]),
-        &w.join("fulcio.stderr"),
-    );
-    let ca: Value = serde_json::from_slice(&std::fs::read(w.join("ca/trust.json")).unwrap()).unwrap();
-    let token = std::fs::read_to_string(w.join("ca/token.jwt")).unwrap();
-    std::fs::write(w.join("token.jwt"), &token).unwrap();
-
-    // Trust material: the test CA + CT key, and both APIs of our log (same operator: Python picks v2 unless
-    // told `--rekor-version 1`).
-    let trusted_root = json!({
-        "mediaType": "application/vnd.dev.sigstore.trustedroot+json;version=0.1",
-        "tlogs": [trust_entry(&data, &log.url, &[]), trust_entry(&data, &log.url, &["--api", "v2"])],
-        "certificateAuthorities": [ca["certificateAuthority"]],
-        "ctlogs": [ca["ctlog"]],
-    });
-    let service = |extra: &[&str]| {
-        let mut args = vec!["--signing-config"];
-        args.extend_from_slice(extra);
-        trust_entry(&data, &log.url, &args)
-    };
-    let signing_config = |tlogs: Vec<Value>| {
-        json!({
-            "mediaType": "application/vnd.dev.sigstore.signingconfig.v0.2+json",
-            "caUrls": [{"url": fulcio.url, "majorApiVersion": 1, "operator": "sigil-test"}],
-            "rekorTlogUrls": tlogs,
-            "rekorTlogConfig": {"selector": "ANY"},
-        })
-    };
-    write_json(&w.join("trusted_root.json"), &trusted_root);
-    write_json(
-        &w.join("trust_config.json"),
-        &json!({
-            "mediaType": "application/vnd.dev.sigstore.clienttrustconfig.v0.1+json",
-            "trustedRoot": trusted_root,
-            "signingConfig": signing_config(vec![service(&[]), service(&["--api", "v2"])]),
-        }),
-    );
-    write_json(
-        &w.join("signing_config_v2.json"),
-        &signing_config(vec![service(&["--api", "v2"])]),
-    );
+    // Trust material: the test CA + CT key, and both APIs of our log (`trust_config.json`), and a signing
+    // config with only the v2 API for sigstore-js.
+    let inst = LogWithFulcio::start(w, &c.python, ISSUER, EMAIL);
+    write_json(&w.join("signing_config_v2.json"), &inst.signing_config(&[2]));
 
     // The artifact, an SLSA v1 predicate for Python's `attest`, an in-toto statement for sigstore-js.
     let artifact = b"sigil interop artifact\n";
     std::fs::write(w.join("a.txt"), artifact).unwrap();
-    write_json(
-        &w.join("predicate.json"),
-        &json!({
-            "buildDefinition": {"buildType": "https://sigil.test/build/v1", "externalParameters": {}},
-            "runDetails": {"builder": {"id": "https://sigil.test/builder"}},
-        }),
-    );
+    write_json(&w.join("predicate.json"), &support::slsa_predicate());
     write_json(
         &w.join("statement.json"),
-        &json!({
-            "_type": "https://in-toto.io/Statement/v1",
-            "subject": [{"name": "a.txt", "digest": {"sha256": hex::encode(sigil_crypto::sha256(artifact))}}],
-            "predicateType": "https://sigil.test/predicate/v1",
-            "predicate": {},
-        }),
+        &support::statement("a.txt", artifact, "https://sigil.test/predicate/v1", json!({})),
     );
 
     let e = Env {
         c: &c,
         w,
-        log: &log,
-        fulcio: &fulcio,
-        token,
+        log: &inst.log,
+        fulcio: &inst.fulcio,
+        token: inst.token.clone(),
     };
     // sigstore-python signs first, so that log index 0 is its entry: sigstore-js writes protobuf JSON that
     // leaves out a zero `logIndex` (and the empty `hashes` of a size-1 proof), which sigstore-python 4.5.1
@@ -524,7 +320,8 @@ fn real_clients_sign_against_the_log_and_their_bundles_verify() {
         let why = fails(
             &format!("sigil verify-bundle {b} (wrong identity)"),
             &mut e.sigil_verify(b, "mallory@example.test", ISSUER),
-        );
+        )
+        .text();
         assert!(why.contains("IDENTITY_MISMATCH"), "{why}");
         fails(
             &format!("sigil verify-bundle {b} (wrong issuer)"),

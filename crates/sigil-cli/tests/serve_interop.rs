@@ -21,19 +21,20 @@ mod support;
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use support::{SIGIL, start_instance};
+use support::{
+    Clients, JS_VERSION, Need, Outcome, PY_VERSION, SIGIL, cmd, drivers, read_json, run_logged, start_instance,
+    write_json,
+};
 
 const EMAIL: &str = "alice@example.test";
 /// The identity the negative controls ask for.
 const WRONG_EMAIL: &str = "mallory@example.test";
-const PY_VERSION: &str = "4.5.1";
-const JS_VERSION: &str = "5.0.1";
 /// Per client invocation.
 const STEP_TIMEOUT: Duration = Duration::from_secs(60);
 
@@ -190,128 +191,9 @@ const ROWS: &[Row] = &[
     },
 ];
 
-// ---------- the clients ----------
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-struct Clients {
-    python: PathBuf,
-    js5: PathBuf,
-    drivers: PathBuf,
-}
-
-/// The installed clients; `None` (skip) when they are missing, a failure instead with
-/// `SIGIL_REQUIRE_INTEROP=1`.
-fn clients() -> Option<Clients> {
-    let root = repo();
-    let c = Clients {
-        python: root.join(".venv/bin/python"),
-        js5: root.join(".interop/js5"),
-        drivers: Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/interop"),
-    };
-    let mut missing = Vec::new();
-    let py_ok = Command::new(&c.python)
-        .args([
-            "-c",
-            &format!("import sigstore, sys; sys.exit(sigstore.__version__ != '{PY_VERSION}')"),
-        ])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !py_ok {
-        missing.push(format!("sigstore-python {PY_VERSION} in {}", c.python.display()));
-    }
-    let node_ok = Command::new("node")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !node_ok {
-        missing.push("node on PATH".to_owned());
-    }
-    let js_version = std::fs::read(c.js5.join("node_modules/sigstore/package.json"))
-        .ok()
-        .and_then(|b| serde_json::from_slice::<Value>(&b).ok())
-        .and_then(|v| v["version"].as_str().map(str::to_owned));
-    if js_version.as_deref() != Some(JS_VERSION) {
-        missing.push(format!(
-            "sigstore-js {JS_VERSION} in {} (found {js_version:?})",
-            c.js5.display()
-        ));
-    }
-    if missing.is_empty() {
-        return Some(c);
-    }
-    let msg = format!(
-        "serve_interop: the real Sigstore clients are not installed: {}. Run scripts/install-interop-clients.sh \
-         (`cargo xtask test` runs it first).",
-        missing.join("; ")
-    );
-    if std::env::var("SIGIL_REQUIRE_INTEROP").is_ok_and(|v| v == "1") {
-        panic!("{msg} (SIGIL_REQUIRE_INTEROP=1, so this is a failure)");
-    }
-    eprintln!("SKIPPED: {msg} Set SIGIL_REQUIRE_INTEROP=1 to make this a failure.");
-    None
-}
-
-/// A command with no proxies (everything here is loopback) and no stray bytecode files.
-fn cmd(program: impl AsRef<std::ffi::OsStr>) -> Command {
-    let mut c = Command::new(program);
-    for v in [
-        "HTTP_PROXY",
-        "HTTPS_PROXY",
-        "ALL_PROXY",
-        "http_proxy",
-        "https_proxy",
-        "all_proxy",
-        "SIGSTORE_ID_TOKEN",
-        "SIGSTORE_IDENTITY_TOKEN",
-    ] {
-        c.env_remove(v);
-    }
-    c.env("NO_PROXY", "127.0.0.1,localhost")
-        .env("PYTHONDONTWRITEBYTECODE", "1");
-    c
-}
-
-/// How one client invocation ended.
-struct Outcome {
-    ok: bool,
-    /// Exit status and the tail of the output, for failure messages.
-    detail: String,
-}
-
-/// Runs `c` with its output captured in `log` (so nothing blocks on a full pipe), killing it after
-/// [`STEP_TIMEOUT`].
-fn run(mut c: Command, log: &Path) -> Outcome {
-    let out = std::fs::File::create(log).unwrap();
-    let mut child = c
-        .stdin(Stdio::null())
-        .stdout(out.try_clone().unwrap())
-        .stderr(out)
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot start {c:?}: {e}"));
-    let deadline = Instant::now() + STEP_TIMEOUT;
-    let status = loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            break Some(s);
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            break None;
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    };
-    let text = std::fs::read_to_string(log).unwrap_or_default();
-    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
-    let tail = lines[lines.len().saturating_sub(6)..].join("\n    ");
-    let ok = status.is_some_and(|s| s.success());
-    let how = status.map_or_else(|| format!("timed out after {STEP_TIMEOUT:?}"), |s| s.to_string());
-    Outcome {
-        ok,
-        detail: format!("{c:?}\n  {how}; output ({}):\n    {tail}", log.display()),
-    }
+/// A client invocation, killed after [`STEP_TIMEOUT`].
+fn run(c: Command, log: &Path) -> Outcome {
+    run_logged(c, log, STEP_TIMEOUT)
 }
 
 // ---------- the instance and the inputs ----------
@@ -348,7 +230,7 @@ impl Env {
 
     fn node(&self, script: &str) -> Command {
         let mut c = cmd("node");
-        c.arg(self.c.drivers.join(script))
+        c.arg(drivers().join(script))
             .env("SSJS_DIR", &self.c.js5)
             .env("SIGSTORE_ID_TOKEN", &self.token)
             .current_dir(&self.w);
@@ -469,14 +351,6 @@ impl Env {
     }
 }
 
-fn read_json(path: &Path) -> Value {
-    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
-
-fn write_json(path: &Path, v: &Value) {
-    std::fs::write(path, serde_json::to_vec_pretty(v).unwrap()).unwrap();
-}
-
 /// The published signing config with only the Rekor logs of `major` version.
 fn only_rekor(signing_config: &Value, major: u64) -> Value {
     let mut sc = signing_config.clone();
@@ -525,7 +399,9 @@ fn cell(expect: Expect, ok: bool) -> &'static str {
 
 #[test]
 fn real_clients_both_directions_against_sigil_serve() {
-    let Some(c) = clients() else { return };
+    let Some(c) = support::clients_or_skip("serve_interop", &[Need::Python, Need::Js5]) else {
+        return;
+    };
     let started = Instant::now();
     let tmp = tempfile::tempdir().unwrap();
     let w = tmp.path().to_path_buf();
@@ -552,39 +428,22 @@ fn real_clients_both_directions_against_sigil_serve() {
         .trim()
         .to_owned();
     assert_eq!(issuer, format!("{base}/oidc"));
-    let token = Command::new(SIGIL)
-        .args(["dev-token", "--data-dir"])
-        .arg(&data)
-        .args(["--email", EMAIL])
-        .output()
-        .unwrap();
-    assert!(token.status.success(), "sigil dev-token: {token:?}");
-    let token = String::from_utf8(token.stdout).unwrap().trim().to_owned();
+    let token = support::dev_token(&data, EMAIL, None);
 
     // The inputs: an artifact, an in-toto statement about it (JS and sigil sign the statement; Python's
     // `attest` builds its own from the artifact) and an SLSA v1 predicate for Python.
     let artifact = b"sigil interop artifact\n";
     std::fs::write(w.join("artifact.txt"), artifact).unwrap();
-    let digest = hex::encode(sigil_crypto::sha256(artifact));
     write_json(
         &w.join("statement.json"),
-        &serde_json::json!({
-            "_type": "https://in-toto.io/Statement/v1",
-            "subject": [{"name": "artifact.txt", "digest": {"sha256": digest}}],
-            "predicateType": "https://slsa.dev/provenance/v1",
-            "predicate": {
-                "buildDefinition": {"buildType": "https://sigil.test/build/v1", "externalParameters": {}},
-                "runDetails": {"builder": {"id": "https://sigil.test/builder"}},
-            },
-        }),
+        &support::statement(
+            "artifact.txt",
+            artifact,
+            "https://slsa.dev/provenance/v1",
+            support::slsa_predicate(),
+        ),
     );
-    write_json(
-        &w.join("predicate.json"),
-        &serde_json::json!({
-            "buildDefinition": {"buildType": "https://sigil.test/build/v1", "externalParameters": {}},
-            "runDetails": {"builder": {"id": "https://sigil.test/builder"}},
-        }),
-    );
+    write_json(&w.join("predicate.json"), &support::slsa_predicate());
 
     let env = Env {
         c,

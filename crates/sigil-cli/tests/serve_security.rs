@@ -25,7 +25,7 @@ use sigil_crypto::der_write as w;
 use sigil_crypto::{HashAlgorithm, KeyAlgorithm, Signer, SigningKey, VerifyingKey};
 use sigil_oidc::dev::{DevClaims, DevIssuer};
 use sigil_x509::{Certificate, ExtendedKeyUsage, SubjectAltName};
-use support::{Resp, SIGIL, Server, parse_response, tail};
+use support::{Resp, SIGIL, Server, cmd, parse_response, serve_dev_command, tail};
 
 // ---------- the instance ----------
 
@@ -46,34 +46,13 @@ fn now() -> i64 {
         .unwrap()
 }
 
-fn no_proxy(cmd: &mut Command) -> &mut Command {
-    for v in [
-        "HTTP_PROXY",
-        "HTTPS_PROXY",
-        "ALL_PROXY",
-        "http_proxy",
-        "https_proxy",
-        "all_proxy",
-        "SIGSTORE_ID_TOKEN",
-        "ACTIONS_ID_TOKEN_REQUEST_URL",
-        "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
-    ] {
-        cmd.env_remove(v);
-    }
-    cmd
-}
-
 impl Instance {
     /// `sigil serve --dev` on a fresh data directory, trusting the issuers of `oidc_config` too.
     fn start(oidc_config: Option<&Value>) -> Self {
         let tmp = tempfile::tempdir().unwrap();
         let dir = tmp.path().join("data");
         let stderr = tmp.path().join("stderr.log");
-        let mut cmd = Command::new(SIGIL);
-        no_proxy(&mut cmd)
-            .args(["serve", "--dev", "--data-dir"])
-            .arg(&dir)
-            .args(["--listen", "127.0.0.1:0"]);
+        let mut cmd = serve_dev_command(&dir);
         if let Some(config) = oidc_config {
             let path = tmp.path().join("oidc.json");
             std::fs::write(&path, serde_json::to_vec_pretty(config).unwrap()).unwrap();
@@ -1661,7 +1640,7 @@ fn real_bundle(inst: &Instance, email: &str) -> (PathBuf, Value) {
     let artifact = inst.tmp.path().join("artifact.txt");
     std::fs::write(&artifact, b"hello from serve_security\n").unwrap();
     let bundle = inst.tmp.path().join("bundle.json");
-    let out = no_proxy(&mut Command::new(SIGIL))
+    let out = cmd(SIGIL)
         .arg("sign-blob")
         .arg(&artifact)
         .arg("--bundle")
@@ -1683,7 +1662,7 @@ fn real_bundle(inst: &Instance, email: &str) -> (PathBuf, Value) {
 fn verify_bundle(inst: &Instance, artifact: &Path, bundle: &Value, trusted_root: &Path, email: &str) -> Output {
     let path = inst.tmp.path().join(format!("b-{}.json", rand_u64()));
     std::fs::write(&path, serde_json::to_vec(bundle).unwrap()).unwrap();
-    no_proxy(&mut Command::new(SIGIL))
+    cmd(SIGIL)
         .arg("verify-bundle")
         .arg("--bundle")
         .arg(&path)

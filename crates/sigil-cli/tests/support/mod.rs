@@ -1,5 +1,7 @@
-//! What the tests that run `sigil log serve` as a process share: starting and stopping it, a tiny HTTP/1.1
-//! client, signed hashedrekord submissions, and reading tiles.
+//! What the integration tests that run `sigil` as a process share: spawning it (and the interop clients) with a
+//! clean environment, capturing what they print, starting `sigil log serve` and `sigil serve --dev`, minting
+//! development tokens, finding the real Sigstore clients (and the `SIGIL_REQUIRE_INTEROP` rule), a tiny
+//! HTTP/1.1 client, signed hashedrekord submissions, and reading tiles.
 #![allow(
     dead_code,
     clippy::unwrap_used,
@@ -8,14 +10,16 @@
     clippy::indexing_slicing
 )]
 
+use std::ffi::OsStr;
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::net::{SocketAddr, TcpStream};
-use std::path::Path;
-use std::process::{Child, ChildStdout, Command, Stdio};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdout, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{ECDSA_P256_SHA256_ASN1_SIGNING, EcdsaKeyPair, KeyPair as _};
+use serde_json::{Value, json};
 use sigil_bundle::encoding::encode_base64;
 use sigil_tlog::TILE_WIDTH;
 
@@ -31,11 +35,14 @@ pub fn serve_command(dir: &Path) -> Command {
     cmd
 }
 
-/// A running log process; killed (and reaped) when dropped.
+/// A running server process (`sigil log serve`, `sigil serve`, the Fulcio double); killed (and reaped) when
+/// dropped.
 pub struct Server {
     pub child: Child,
     /// `127.0.0.1:<port>`
     pub addr: String,
+    /// The base URL it printed (`http://…` or `https://…`).
+    url: String,
     /// Kept open: the server may write to stdout later.
     _stdout: BufReader<ChildStdout>,
 }
@@ -48,9 +55,9 @@ impl Drop for Server {
 }
 
 impl Server {
-    /// Spawns `cmd` (which runs `sigil log serve`, possibly under a wrapper), appends its stderr to `stderr_log`,
-    /// reads the base URL it prints and waits until `/healthz` answers 200.
-    pub fn start(mut cmd: Command, stderr_log: &Path, ready_within: Duration) -> Self {
+    /// Spawns `cmd`, appends its stderr to `stderr_log` and reads the base URL it prints as its first stdout line
+    /// (`http://` or `https://` and a loopback address). Does not wait for anything else.
+    pub fn spawn(mut cmd: Command, stderr_log: &Path) -> Self {
         let stderr = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -60,18 +67,30 @@ impl Server {
         let mut stdout = BufReader::new(child.stdout.take().unwrap());
         let mut line = String::new();
         stdout.read_line(&mut line).unwrap();
-        let Some(addr) = line.trim().strip_prefix("http://").map(str::to_owned) else {
+        let url = line.trim().to_owned();
+        let addr = url.strip_prefix("http://").or_else(|| url.strip_prefix("https://"));
+        let Some(addr) = addr.filter(|a| a.starts_with("127.0.0.1:")).map(str::to_owned) else {
             let status = child.wait();
             panic!(
-                "the log did not start ({status:?}); first stdout line {line:?}\n{}",
+                "{cmd:?} did not start ({status:?}); first stdout line {line:?}\n{}",
                 tail(stderr_log)
             );
         };
-        let server = Self {
+        Self {
             child,
             addr,
+            url,
             _stdout: stdout,
-        };
+        }
+    }
+
+    /// [`Server::spawn`], then (plain HTTP) waits until `/healthz` answers 200. With HTTPS it does not wait: the
+    /// listener is bound before the URL is printed, so connections queue until it serves.
+    pub fn start(cmd: Command, stderr_log: &Path, ready_within: Duration) -> Self {
+        let server = Self::spawn(cmd, stderr_log);
+        if server.url.starts_with("https://") {
+            return server;
+        }
         let deadline = Instant::now() + ready_within;
         while !matches!(http(&server.addr, "GET", "/healthz", None), Ok(r) if r.status == 200) {
             assert!(
@@ -82,6 +101,11 @@ impl Server {
             std::thread::sleep(Duration::from_millis(10));
         }
         server
+    }
+
+    /// The base URL it printed, `http://127.0.0.1:<port>` (or `https://…`).
+    pub fn url(&self) -> String {
+        self.url.clone()
     }
 
     /// SIGKILL (what `Child::kill` sends on unix), and reap it.
@@ -256,13 +280,13 @@ pub fn tiles_of(n: u64) -> impl Iterator<Item = (u64, u16)> {
 
 // ---------- a whole private instance (`sigil serve --dev`) ----------
 
-/// `sigil serve --dev` on `dir`, on a free loopback port.
+/// `sigil serve --dev` on `dir`, on a free loopback port, with a clean environment ([`cmd`]).
 pub fn serve_dev_command(dir: &Path) -> Command {
-    let mut cmd = Command::new(SIGIL);
-    cmd.args(["serve", "--dev", "--data-dir"])
+    let mut c = cmd(SIGIL);
+    c.args(["serve", "--dev", "--data-dir"])
         .arg(dir)
         .args(["--listen", "127.0.0.1:0"]);
-    cmd
+    c
 }
 
 /// Starts `sigil serve --dev` on `dir` (stderr appended to `stderr_log`), reads the base URL from its first
@@ -272,9 +296,358 @@ pub fn start_instance(dir: &Path, stderr_log: &Path) -> Server {
     Server::start(serve_dev_command(dir), stderr_log, Duration::from_secs(30))
 }
 
-impl Server {
-    /// The base URL, `http://127.0.0.1:<port>`.
-    pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+/// A token from the development issuer of the `sigil serve --dev` instance on `dir` (`sigil dev-token`), for
+/// `email`, valid for `ttl` seconds (default 600).
+pub fn dev_token(dir: &Path, email: &str, ttl: Option<u32>) -> String {
+    let mut c = cmd(SIGIL);
+    c.args(["dev-token", "--data-dir"]).arg(dir).args(["--email", email]);
+    if let Some(ttl) = ttl {
+        c.args(["--ttl", &ttl.to_string()]);
+    }
+    ok("sigil dev-token", &mut c).trim().to_owned()
+}
+
+// ---------- running processes ----------
+
+/// The repository root.
+pub fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// The interop driver scripts (`tests/interop/` of this crate).
+pub fn drivers() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/interop")
+}
+
+/// A command for the loopback tests: no proxies, no ambient identity token (`SIGSTORE_ID_TOKEN`, GitHub
+/// Actions), no stray Python bytecode files.
+pub fn cmd(program: impl AsRef<OsStr>) -> Command {
+    let mut c = Command::new(program);
+    for v in [
+        "HTTP_PROXY",
+        "HTTPS_PROXY",
+        "ALL_PROXY",
+        "http_proxy",
+        "https_proxy",
+        "all_proxy",
+        "SIGSTORE_ID_TOKEN",
+        "SIGSTORE_IDENTITY_TOKEN",
+        "ACTIONS_ID_TOKEN_REQUEST_URL",
+        "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
+    ] {
+        c.env_remove(v);
+    }
+    c.env("NO_PROXY", "127.0.0.1,localhost")
+        .env("PYTHONDONTWRITEBYTECODE", "1");
+    c
+}
+
+/// How a process ended and what it printed.
+pub struct Ran {
+    pub status: ExitStatus,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Ran {
+    /// For failure messages.
+    pub fn show(&self, what: &str) -> String {
+        format!(
+            "{what}: {}\n--- stdout\n{}\n--- stderr\n{}",
+            self.status, self.stdout, self.stderr
+        )
+    }
+
+    /// stdout then stderr.
+    pub fn text(&self) -> String {
+        format!("{}{}", self.stdout, self.stderr)
+    }
+}
+
+/// Runs `c` to its end (stdin closed), capturing stdout and stderr.
+pub fn run(c: &mut Command) -> Ran {
+    let out = c
+        .stdin(Stdio::null())
+        .output()
+        .unwrap_or_else(|e| panic!("cannot start {c:?}: {e}"));
+    Ran {
+        status: out.status,
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// Runs `c`, which must succeed; returns its stdout.
+#[track_caller]
+pub fn ok(what: &str, c: &mut Command) -> String {
+    let r = run(c);
+    assert!(r.status.success(), "{}", r.show(what));
+    r.stdout
+}
+
+/// Runs `c`, which must fail.
+#[track_caller]
+pub fn fails(what: &str, c: &mut Command) -> Ran {
+    let r = run(c);
+    assert!(!r.status.success(), "{} (expected a failure)", r.show(what));
+    r
+}
+
+/// How a [`run_logged`] invocation ended.
+pub struct Outcome {
+    pub ok: bool,
+    /// The command, exit status and the tail of the output, for failure messages.
+    pub detail: String,
+}
+
+/// Runs `c` with its output (stdout and stderr) in `log`, so nothing blocks on a full pipe, killing it after
+/// `timeout`.
+pub fn run_logged(mut c: Command, log: &Path, timeout: Duration) -> Outcome {
+    let out = std::fs::File::create(log).unwrap();
+    let mut child = c
+        .stdin(Stdio::null())
+        .stdout(out.try_clone().unwrap())
+        .stderr(out)
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {c:?}: {e}"));
+    let deadline = Instant::now() + timeout;
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break Some(s);
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    let text = std::fs::read_to_string(log).unwrap_or_default();
+    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+    let tail = lines[lines.len().saturating_sub(6)..].join("\n    ");
+    let ok = status.is_some_and(|s| s.success());
+    let how = status.map_or_else(|| format!("timed out after {timeout:?}"), |s| s.to_string());
+    Outcome {
+        ok,
+        detail: format!("{c:?}\n  {how}; output ({}):\n    {tail}", log.display()),
+    }
+}
+
+pub fn read_json(path: &Path) -> Value {
+    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+pub fn write_json(path: &Path, v: &Value) {
+    std::fs::write(path, serde_json::to_vec_pretty(v).unwrap()).unwrap();
+}
+
+/// An in-toto v1 statement about the artifact `name` with these bytes.
+pub fn statement(name: &str, artifact: &[u8], predicate_type: &str, predicate: Value) -> Value {
+    json!({
+        "_type": "https://in-toto.io/Statement/v1",
+        "subject": [{"name": name, "digest": {"sha256": hex::encode(sigil_crypto::sha256(artifact))}}],
+        "predicateType": predicate_type,
+        "predicate": predicate,
+    })
+}
+
+/// A minimal SLSA provenance v1 predicate.
+pub fn slsa_predicate() -> Value {
+    json!({
+        "buildDefinition": {"buildType": "https://sigil.test/build/v1", "externalParameters": {}},
+        "runDetails": {"builder": {"id": "https://sigil.test/builder"}},
+    })
+}
+
+// ---------- the real Sigstore clients ----------
+
+pub const PY_VERSION: &str = "4.5.1";
+pub const JS_VERSION: &str = "5.0.1";
+
+/// Where `scripts/install-interop-clients.sh` puts the clients.
+pub struct Clients {
+    /// `.venv/bin/python`, with sigstore-python [`PY_VERSION`] (and `cryptography`).
+    pub python: PathBuf,
+    /// `.interop/js`: sigstore-js 4.x and `@sigstore/cli` (for `log_interop`).
+    pub js4: PathBuf,
+    /// `.interop/js5`: sigstore-js [`JS_VERSION`].
+    pub js5: PathBuf,
+}
+
+/// A client a test needs.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Need {
+    Python,
+    /// sigstore-js 4.x with `@sigstore/cli`, and node.
+    Js4,
+    /// sigstore-js [`JS_VERSION`], and node.
+    Js5,
+}
+
+/// The clients, or what is missing of `needs`.
+pub fn find_clients(needs: &[Need]) -> Result<Clients, String> {
+    let root = repo();
+    let c = Clients {
+        python: root.join(".venv/bin/python"),
+        js4: root.join(".interop/js"),
+        js5: root.join(".interop/js5"),
+    };
+    let mut missing = Vec::new();
+    if needs.contains(&Need::Python) {
+        let py_ok = Command::new(&c.python)
+            .args([
+                "-c",
+                &format!("import cryptography, sigstore, sys; sys.exit(sigstore.__version__ != '{PY_VERSION}')"),
+            ])
+            .output()
+            .is_ok_and(|o| o.status.success());
+        if !py_ok {
+            missing.push(format!("sigstore-python {PY_VERSION} in {}", c.python.display()));
+        }
+    }
+    if needs.contains(&Need::Js4) || needs.contains(&Need::Js5) {
+        let node_ok = Command::new("node")
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success());
+        if !node_ok {
+            missing.push("node on PATH".to_owned());
+        }
+    }
+    if needs.contains(&Need::Js4) && !c.js4.join("node_modules/sigstore/package.json").is_file() {
+        missing.push(format!("sigstore-js in {}", c.js4.display()));
+    }
+    if needs.contains(&Need::Js5) {
+        let js_version = std::fs::read(c.js5.join("node_modules/sigstore/package.json"))
+            .ok()
+            .and_then(|b| serde_json::from_slice::<Value>(&b).ok())
+            .and_then(|v| v["version"].as_str().map(str::to_owned));
+        if js_version.as_deref() != Some(JS_VERSION) {
+            missing.push(format!(
+                "sigstore-js {JS_VERSION} in {} (found {js_version:?})",
+                c.js5.display()
+            ));
+        }
+    }
+    if missing.is_empty() {
+        Ok(c)
+    } else {
+        Err(format!(
+            "the real Sigstore clients are not installed: {}. Run scripts/install-interop-clients.sh \
+             (`cargo xtask test` runs it first).",
+            missing.join("; ")
+        ))
+    }
+}
+
+/// The clients `needs` names. When one is missing the test skips (`None`, with a message), or fails when
+/// `SIGIL_REQUIRE_INTEROP=1`.
+pub fn clients_or_skip(test: &str, needs: &[Need]) -> Option<Clients> {
+    match find_clients(needs) {
+        Ok(c) => Some(c),
+        Err(msg) if std::env::var("SIGIL_REQUIRE_INTEROP").is_ok_and(|v| v == "1") => {
+            panic!("{test}: {msg} (SIGIL_REQUIRE_INTEROP=1, so this is a failure)")
+        }
+        Err(msg) => {
+            eprintln!("SKIPPED: {test}: {msg} Set SIGIL_REQUIRE_INTEROP=1 to make this a failure.");
+            None
+        }
+    }
+}
+
+/// The clients `needs` names; missing ones fail the test, whatever `SIGIL_REQUIRE_INTEROP` says (for the tests
+/// that never skip).
+pub fn clients_required(test: &str, needs: &[Need]) -> Clients {
+    find_clients(needs).unwrap_or_else(|msg| panic!("{test}: {msg}"))
+}
+
+// ---------- `sigil log serve` with the Fulcio test double ----------
+
+/// `sigil log serve` (data in `W/log`) and the Fulcio test double `tests/interop/test_fulcio.py` (its CA in
+/// `W/ca`) in the work folder `W`, with what a client needs written there: `token.jwt` (from the double),
+/// `trusted_root.json` (the double's CA and CT key, the log's v1 and v2 APIs) and `trust_config.json` (with
+/// [`LogWithFulcio::signing_config`] of both APIs).
+pub struct LogWithFulcio {
+    pub log: Server,
+    pub fulcio: Server,
+    /// The log's data directory.
+    pub data: PathBuf,
+    pub token: String,
+    pub trusted_root: Value,
+}
+
+impl LogWithFulcio {
+    pub fn start(w: &Path, python: &Path, issuer: &str, email: &str) -> Self {
+        let data = w.join("log");
+        let mut log_cmd = cmd(SIGIL);
+        log_cmd
+            .args(["log", "serve", "--data-dir"])
+            .arg(&data)
+            .args(["--listen", "127.0.0.1:0"]);
+        let log = Server::spawn(log_cmd, &w.join("log.stderr"));
+        let mut fulcio_cmd = cmd(python);
+        fulcio_cmd
+            .arg(drivers().join("test_fulcio.py"))
+            .arg("--out")
+            .arg(w.join("ca"))
+            .args(["--issuer", issuer, "--email", email]);
+        let fulcio = Server::spawn(fulcio_cmd, &w.join("fulcio.stderr"));
+        let ca = read_json(&w.join("ca/trust.json"));
+        let token = std::fs::read_to_string(w.join("ca/token.jwt")).unwrap();
+        std::fs::write(w.join("token.jwt"), &token).unwrap();
+        let mut me = Self {
+            log,
+            fulcio,
+            data,
+            token,
+            trusted_root: Value::Null,
+        };
+        // Both APIs of our log (same operator: sigstore-python picks v2 unless told `--rekor-version 1`).
+        me.trusted_root = json!({
+            "mediaType": "application/vnd.dev.sigstore.trustedroot+json;version=0.1",
+            "tlogs": [me.trust_entry(&[]), me.trust_entry(&["--api", "v2"])],
+            "certificateAuthorities": [ca["certificateAuthority"]],
+            "ctlogs": [ca["ctlog"]],
+        });
+        write_json(&w.join("trusted_root.json"), &me.trusted_root);
+        write_json(
+            &w.join("trust_config.json"),
+            &json!({
+                "mediaType": "application/vnd.dev.sigstore.clienttrustconfig.v0.1+json",
+                "trustedRoot": me.trusted_root,
+                "signingConfig": me.signing_config(&[1, 2]),
+            }),
+        );
+        me
+    }
+
+    /// `sigil log trust-entry` of the log, with `extra` flags.
+    pub fn trust_entry(&self, extra: &[&str]) -> Value {
+        let out = ok(
+            "sigil log trust-entry",
+            cmd(SIGIL)
+                .args(["log", "trust-entry", "--data-dir"])
+                .arg(&self.data)
+                .args(["--url", &self.log.url()])
+                .args(extra),
+        );
+        serde_json::from_str(&out).unwrap()
+    }
+
+    /// A signing config: the double as the CA, the log's Rekor APIs of these major versions.
+    pub fn signing_config(&self, rekor_versions: &[u8]) -> Value {
+        let tlogs: Vec<Value> = rekor_versions
+            .iter()
+            .map(|v| match v {
+                1 => self.trust_entry(&["--signing-config"]),
+                _ => self.trust_entry(&["--signing-config", "--api", "v2"]),
+            })
+            .collect();
+        json!({
+            "mediaType": "application/vnd.dev.sigstore.signingconfig.v0.2+json",
+            "caUrls": [{"url": self.fulcio.url(), "majorApiVersion": 1, "operator": "sigil-test"}],
+            "rekorTlogUrls": tlogs,
+            "rekorTlogConfig": {"selector": "ANY"},
+        })
     }
 }
