@@ -34,6 +34,11 @@ pub struct InstanceArgs {
     /// Use the embedded Sigstore staging instance.
     #[arg(long, conflicts_with_all = ["trusted_root", "signing_config"])]
     staging: bool,
+    /// Trust the CA certificates in this PEM file for HTTPS (to the instance's services, the OIDC issuer and
+    /// GitHub Actions), instead of the built-in Mozilla roots: a private instance's CA. Without the flag,
+    /// `SSL_CERT_FILE` is used when set.
+    #[arg(long, value_name = "PEM")]
+    ca_bundle: Option<PathBuf>,
 }
 
 /// Where the identity token comes from when `--identity-token` is absent: `SIGSTORE_ID_TOKEN`, then GitHub
@@ -250,6 +255,35 @@ fn instance(a: &InstanceArgs) -> Result<(TrustedRoot, SigningConfig), String> {
     ))
 }
 
+/// Largest `--ca-bundle` read (a whole system bundle is about 200 KB).
+const MAX_CA_BUNDLE_BYTES: usize = 1 << 20;
+
+/// The HTTP client: the built-in Mozilla roots, or the certificates of `--ca-bundle` / `SSL_CERT_FILE`.
+fn http_client(a: &InstanceArgs) -> Result<HttpClient, String> {
+    let bundle = a.ca_bundle.clone().or_else(|| {
+        std::env::var_os("SSL_CERT_FILE")
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    });
+    let mut options = ClientOptions::default();
+    if let Some(path) = bundle {
+        let step = |e: String| format!("loading the CA bundle {}: {e}", path.display());
+        let pem = read_limited(&path, MAX_CA_BUNDLE_BYTES, "the CA bundle")?;
+        let pem = String::from_utf8(pem).map_err(|_| step("not UTF-8 PEM".into()))?;
+        let certs: Vec<Vec<u8>> = sigil_crypto::pem_blocks(&pem)
+            .map_err(|e| step(e.to_string()))?
+            .into_iter()
+            .filter(|(label, _)| label == "CERTIFICATE")
+            .map(|(_, der)| der)
+            .collect();
+        if certs.is_empty() {
+            return Err(step("no CERTIFICATE in it".into()));
+        }
+        options.root_certificates = Some(certs);
+    }
+    HttpClient::new(options).map_err(|e| e.to_string())
+}
+
 /// The flag (a token, or a file holding one), `SIGSTORE_ID_TOKEN`, GitHub Actions, then the interactive login.
 fn identity_token(
     flag: Option<&str>,
@@ -294,7 +328,7 @@ fn run(req: Request) -> Result<(Signed, PathBuf), String> {
     let (root, config) = instance(&req.instance)?;
     let trust = TrustedMaterial::from_trusted_root(&root).map_err(|e| format!("loading the trust material: {e}"))?;
     let services = sigil_sign::select_services(&config, now(), req.rekor).map_err(|e| e.to_string())?;
-    let http = HttpClient::new(ClientOptions::default()).map_err(|e| e.to_string())?;
+    let http = http_client(&req.instance)?;
     let token = identity_token(
         req.token.as_deref(),
         req.login.as_ref(),
