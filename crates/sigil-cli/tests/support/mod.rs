@@ -320,7 +320,7 @@ pub fn drivers() -> PathBuf {
 }
 
 /// A command for the loopback tests: no proxies, no ambient identity token (`SIGSTORE_ID_TOKEN`, GitHub
-/// Actions), no stray Python bytecode files.
+/// Actions), no CA settings from the environment, no stray Python bytecode files.
 pub fn cmd(program: impl AsRef<OsStr>) -> Command {
     let mut c = Command::new(program);
     for v in [
@@ -334,6 +334,12 @@ pub fn cmd(program: impl AsRef<OsStr>) -> Command {
         "SIGSTORE_IDENTITY_TOKEN",
         "ACTIONS_ID_TOKEN_REQUEST_URL",
         "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
+        // Trust comes only from what a test passes (`--ca-bundle`, REQUESTS_CA_BUNDLE, NODE_EXTRA_CA_CERTS).
+        "SSL_CERT_FILE",
+        "SSL_CERT_DIR",
+        "REQUESTS_CA_BUNDLE",
+        "CURL_CA_BUNDLE",
+        "NODE_EXTRA_CA_CERTS",
     ] {
         c.env_remove(v);
     }
@@ -396,6 +402,8 @@ pub fn fails(what: &str, c: &mut Command) -> Ran {
 /// How a [`run_logged`] invocation ended.
 pub struct Outcome {
     pub ok: bool,
+    /// `None`: killed after the timeout.
+    pub status: Option<ExitStatus>,
     /// The command, exit status and the tail of the output, for failure messages.
     pub detail: String,
 }
@@ -429,6 +437,7 @@ pub fn run_logged(mut c: Command, log: &Path, timeout: Duration) -> Outcome {
     let how = status.map_or_else(|| format!("timed out after {timeout:?}"), |s| s.to_string());
     Outcome {
         ok,
+        status,
         detail: format!("{c:?}\n  {how}; output ({}):\n    {tail}", log.display()),
     }
 }
