@@ -27,8 +27,12 @@ fn check(req: &ParsedRequest) {
     assert_eq!(req.imprint().len(), req.hash_algorithm().output_len());
     let der = issuer().issue(req, sigil_fuzz::MINTED_AT, 0, &[1, 2, 3]).unwrap();
     let resp = sigil_tsa::TimeStampResponse::from_der(&der).unwrap();
-    let info = resp.tst_info().unwrap();
-    let _ = info;
+    // The token echoes the request.
+    let info = resp.tst_info();
+    assert_eq!(info.imprint_algorithm, req.hash_algorithm());
+    assert_eq!(info.imprint, req.imprint());
+    assert_eq!(info.nonce.as_deref(), req.nonce());
+    assert_eq!(info.policy, sigil_fuzz::TSA_POLICY);
 }
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
