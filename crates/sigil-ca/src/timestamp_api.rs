@@ -111,7 +111,9 @@ async fn timestamp(State(s): S, req: Request) -> Result<Response, HttpError> {
         .duration_since(std::time::UNIX_EPOCH)
         .map_err(|_| HttpError::unavailable("clock before 1970"))?;
     let secs = i64::try_from(now.as_secs()).map_err(|_| HttpError::unavailable("clock out of range"))?;
-    let millis = u16::try_from(now.subsec_millis()).unwrap_or(0);
+    // Whole seconds: DER drops trailing zeros of a fraction (`.12Z`), and sigstore-js accepts only exactly three
+    // fraction digits, so a millisecond genTime would fail there about one time in ten.
+    let millis = 0;
     let serial = sigil_x509::random_serial().map_err(|e| HttpError::unavailable(format!("serial: {e}")))?;
     let der = s
         .issuer

@@ -2074,3 +2074,30 @@ fn t06_random_paths_and_methods_keep_metrics_and_memory_flat() {
     );
     inst.assert_up();
 }
+
+/// Interop regression: sigstore-js parses GeneralizedTime only as `YYYYMMDDHHMMSS[.fff]Z` (exactly three fraction
+/// digits), while DER drops trailing fraction zeros; the TSA therefore stamps whole seconds. Checked on many real
+/// responses so a millisecond genTime (which broke about one in ten JS verifications) cannot come back.
+#[test]
+fn tsa_gen_time_is_whole_seconds() {
+    let inst = Instance::start(None);
+    for i in 0..50u32 {
+        let req = sigil_tsa::TimeStampRequest::for_signature(HashAlgorithm::Sha2_256, &i.to_be_bytes());
+        let r = tsa_post(&inst, TSQ, &req.to_der());
+        expect(&r, 201, "timestamp");
+        let resp = sigil_tsa::TimeStampResponse::from_der(&r.body).unwrap();
+        // TSTInfo ::= SEQUENCE { version, policy, messageImprint, serialNumber, genTime, … }
+        use sigil_crypto::der::{parse_single, tag};
+        let tst = parse_single(resp.tst_info_der()).unwrap();
+        let mut fields = tst.reader();
+        for t in [tag::INTEGER, tag::OID, tag::SEQUENCE, tag::INTEGER] {
+            fields.expect(t).unwrap();
+        }
+        let gen_time = fields.expect(tag::GENERALIZED_TIME).unwrap();
+        let text = std::str::from_utf8(gen_time.value).unwrap();
+        assert!(
+            text.len() == 15 && text.ends_with('Z') && text[..14].bytes().all(|b| b.is_ascii_digit()),
+            "genTime {text:?} is not YYYYMMDDHHMMSSZ"
+        );
+    }
+}
