@@ -53,8 +53,9 @@ pub struct LoginArgs {
     oidc_client_id: String,
 }
 
+/// What `sign-blob` and `attest` share: output, token, log version, instance and login.
 #[derive(Debug, Args)]
-pub struct SignBlobArgs {
+pub struct SigningArgs {
     /// Where to write the bundle.
     #[arg(long, value_name = "FILE")]
     bundle: PathBuf,
@@ -68,6 +69,12 @@ pub struct SignBlobArgs {
     instance: InstanceArgs,
     #[command(flatten)]
     login: LoginArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct SignBlobArgs {
+    #[command(flatten)]
+    signing: SigningArgs,
     /// The artifact.
     #[arg(value_name = "FILE")]
     file: PathBuf,
@@ -99,19 +106,8 @@ pub struct AttestArgs {
     /// The predicate type URI (e.g. https://slsa.dev/provenance/v1).
     #[arg(long = "type", value_name = "URI")]
     predicate_type: String,
-    /// Where to write the bundle.
-    #[arg(long, value_name = "FILE")]
-    bundle: PathBuf,
-    /// The OIDC identity token (or a file holding it).
-    #[arg(long, value_name = "TOKEN")]
-    identity_token: Option<String>,
-    /// Only use Rekor logs with this major API version.
-    #[arg(long, value_name = "1|2", value_parser = clap::value_parser!(u32).range(1..=2))]
-    rekor_version: Option<u32>,
     #[command(flatten)]
-    instance: InstanceArgs,
-    #[command(flatten)]
-    login: LoginArgs,
+    signing: SigningArgs,
     /// The artifact the statement is about (its name and SHA-256 become the subject).
     #[arg(value_name = "FILE")]
     file: PathBuf,
@@ -144,15 +140,21 @@ fn rekor(v: Option<u32>) -> RekorVersion {
     }
 }
 
+impl SigningArgs {
+    fn request(self, what: What) -> Request {
+        Request {
+            what,
+            bundle: self.bundle,
+            token: self.identity_token,
+            rekor: rekor(self.rekor_version),
+            instance: self.instance,
+            login: Some(self.login),
+        }
+    }
+}
+
 pub fn sign_blob(a: SignBlobArgs) -> ExitCode {
-    finish(run(Request {
-        what: What::Blob(a.file),
-        bundle: a.bundle,
-        token: a.identity_token,
-        rekor: rekor(a.rekor_version),
-        instance: a.instance,
-        login: Some(a.login),
-    }))
+    finish(run(a.signing.request(What::Blob(a.file))))
 }
 
 pub fn sign_bundle(a: SignBundleArgs) -> ExitCode {
@@ -171,18 +173,11 @@ pub fn sign_bundle(a: SignBundleArgs) -> ExitCode {
 }
 
 pub fn attest(a: AttestArgs) -> ExitCode {
-    finish(run(Request {
-        what: What::Attest {
-            file: a.file,
-            predicate: a.predicate,
-            predicate_type: a.predicate_type,
-        },
-        bundle: a.bundle,
-        token: a.identity_token,
-        rekor: rekor(a.rekor_version),
-        instance: a.instance,
-        login: Some(a.login),
-    }))
+    finish(run(a.signing.request(What::Attest {
+        file: a.file,
+        predicate: a.predicate,
+        predicate_type: a.predicate_type,
+    })))
 }
 
 fn finish(r: Result<(Signed, PathBuf), String>) -> ExitCode {
