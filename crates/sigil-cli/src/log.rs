@@ -83,6 +83,17 @@ pub fn run(cmd: LogCommand) -> ExitCode {
     }
 }
 
+/// The multi-threaded runtime the servers run on; `None` (after saying why) if it cannot start.
+pub fn runtime() -> Option<tokio::runtime::Runtime> {
+    match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => Some(r),
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            None
+        }
+    }
+}
+
 /// Logs to stderr, filtered by `SIGIL_LOG` (default `info`).
 pub fn init_tracing() {
     tracing_subscriber::fmt()
@@ -114,12 +125,8 @@ fn serve(args: ServeArgs) -> ExitCode {
             }
         }
     }
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("error: cannot start the runtime: {e}");
-            return ExitCode::FAILURE;
-        }
+    let Some(runtime) = runtime() else {
+        return ExitCode::FAILURE;
     };
     let result = runtime.block_on(server::run(
         config,

@@ -8,6 +8,7 @@ use clap::Args;
 use sigil_oidc::dev::DevClaims;
 
 use crate::instance::{Instance, InstanceConfig, load_dev_issuer};
+use crate::log::runtime;
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {
@@ -56,12 +57,8 @@ pub fn serve(args: ServeArgs) -> ExitCode {
         eprintln!("error: give --oidc-config FILE (the issuers the CA trusts), or --dev for a development issuer");
         return ExitCode::FAILURE;
     }
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("error: cannot start the runtime: {e}");
-            return ExitCode::FAILURE;
-        }
+    let Some(runtime) = runtime() else {
+        return ExitCode::FAILURE;
     };
     let tls = match (&args.tls_cert, &args.tls_key) {
         (Some(cert), Some(key)) => {
