@@ -2,7 +2,8 @@
 //! it on later starts. Private keys are PKCS#8 DER files readable only by the owner; certificates are PEM.
 //!
 //! Layout of a directory: `root.pem` (self-signed), `root-key.pk8`, `issuer.pem` (the certificate that signs
-//! leaves or time-stamps), `issuer-key.pk8`. Operators can put their own files there before the first start.
+//! leaves or time-stamps), `issuer-key.pk8`. Operators can put their own `root.pem`, `issuer.pem` and issuing key
+//! (`issuer-key.pk8`, or PEM `issuer-key.pem`) there before the first start; nothing is generated then.
 
 use std::io::Write as _;
 use std::path::Path;
@@ -119,8 +120,14 @@ pub fn load_or_create(dir: &Path, kind: Kind, organization: &str, now: i64) -> R
 
 fn load(dir: &Path) -> Result<Material, Error> {
     let read = |name: &str| std::fs::read(dir.join(name)).map_err(|e| setup(name)(e.to_string()));
-    let key =
-        SigningKey::from_pkcs8_der(&read("issuer-key.pk8")?).map_err(|e| setup("issuer-key.pk8")(e.to_string()))?;
+    // An operator's key may come as PEM (`issuer-key.pem`, PKCS#8 `PRIVATE KEY`); generated ones are DER.
+    let key = if dir.join("issuer-key.pem").exists() {
+        let text =
+            String::from_utf8(read("issuer-key.pem")?).map_err(|_| setup("issuer-key.pem")("not UTF-8".into()))?;
+        SigningKey::from_pkcs8_pem(&text).map_err(|e| setup("issuer-key.pem")(e.to_string()))?
+    } else {
+        SigningKey::from_pkcs8_der(&read("issuer-key.pk8")?).map_err(|e| setup("issuer-key.pk8")(e.to_string()))?
+    };
     let pem = |name: &str| -> Result<Vec<u8>, Error> {
         let text = String::from_utf8(read(name)?).map_err(|_| setup(name)("not UTF-8".into()))?;
         sigil_crypto::pem_decode_one(&text, "CERTIFICATE").map_err(|e| setup(name)(e.to_string()))
@@ -130,7 +137,7 @@ fn load(dir: &Path) -> Result<Material, Error> {
     let cert = sigil_x509::Certificate::from_der(&issuing).map_err(|e| setup("issuer.pem")(e.to_string()))?;
     if cert.public_key() != key.public_key() {
         return Err(Error::Setup(
-            "issuer.pem does not hold issuer-key.pk8's public key".into(),
+            "issuer.pem does not hold the issuing key's public key".into(),
         ));
     }
     Ok(Material {

@@ -127,3 +127,39 @@ proptest! {
         }
     }
 }
+
+/// Key material: generated once, then loaded; an operator's PEM key is used instead of generating one.
+#[test]
+fn material_is_generated_once_and_operator_pem_keys_are_used() {
+    use sigil_ca::material::{Kind, load_or_create};
+    let dir = std::env::temp_dir().join(format!("sigil-ca-material-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let now = 1_800_000_000;
+    let first = load_or_create(&dir.join("ca"), Kind::CodeSigningCa, "test", now).unwrap();
+    let again = load_or_create(&dir.join("ca"), Kind::CodeSigningCa, "test", now + 100).unwrap();
+    assert_eq!(first.chain, again.chain);
+    assert_eq!(first.signer.public_key(), again.signer.public_key());
+    // An operator's directory: the same certificates, the key as PEM only.
+    let op = dir.join("operator");
+    std::fs::create_dir_all(&op).unwrap();
+    for f in ["root.pem", "issuer.pem"] {
+        std::fs::copy(dir.join("ca").join(f), op.join(f)).unwrap();
+    }
+    let pem = sigil_crypto::pem_encode("PRIVATE KEY", first.signer.to_pkcs8_der());
+    std::fs::write(op.join("issuer-key.pem"), pem).unwrap();
+    let loaded = load_or_create(&op, Kind::CodeSigningCa, "test", now).unwrap();
+    assert_eq!(loaded.signer.public_key(), first.signer.public_key());
+    assert!(
+        !op.join("issuer-key.pk8").exists(),
+        "nothing generated next to an operator's key"
+    );
+    // A key that does not match the certificate is refused.
+    let other = SigningKey::generate(KeyAlgorithm::EcdsaP256).unwrap();
+    std::fs::write(
+        op.join("issuer-key.pem"),
+        sigil_crypto::pem_encode("PRIVATE KEY", other.to_pkcs8_der()),
+    )
+    .unwrap();
+    assert!(load_or_create(&op, Kind::CodeSigningCa, "test", now).is_err());
+    let _ = std::fs::remove_dir_all(&dir);
+}
