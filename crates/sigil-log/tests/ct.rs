@@ -321,6 +321,68 @@ async fn bad_chains_are_refused_and_nothing_is_logged() {
     assert_eq!(ct.log().size(), 0);
 }
 
+/// The verified suffix (issuer … root) is remembered, but only its signatures: validity at `now` is checked on
+/// every use, a tampered suffix is verified afresh, and the precertificate's own signature always is.
+#[test]
+fn remembered_chain_suffixes_are_rechecked_where_it_matters() {
+    let dir = tempfile::tempdir().unwrap();
+    let pki = Pki::new();
+    let ct = open(dir.path(), &pki);
+    let t = now();
+    for suffix in [vec![pki.int.clone()], vec![pki.int.clone(), pki.root.clone()]] {
+        let chain = |precert: Vec<u8>| [vec![precert], suffix.clone()].concat();
+        // Verified, then served from the cache.
+        ct.check_pre_chain(&chain(pki.precert("a@example.test")), t).unwrap();
+        ct.check_pre_chain(&chain(pki.precert("b@example.test")), t).unwrap();
+        // No longer (or not yet) valid at `now`: refused although remembered.
+        let err = ct
+            .check_pre_chain(&chain(pki.precert("a@example.test")), t + 7200)
+            .unwrap_err();
+        assert!(matches!(err, CtError::NotValidNow { .. }), "{err:?}");
+        let err = ct
+            .check_pre_chain(&chain(pki.precert("a@example.test")), t - 7200)
+            .unwrap_err();
+        assert!(matches!(err, CtError::NotValidNow { .. }), "{err:?}");
+        // The precertificate's signature is checked even with a remembered suffix.
+        let other = Pki::new();
+        let forged = pki
+            .leaf_spec("a@example.test", poison())
+            .build(&pki.leaf_key, &other.int_key);
+        let err = ct.check_pre_chain(&chain(forged), t).unwrap_err();
+        assert!(matches!(err, CtError::NotIssuedBy { index: 0, .. }), "{err:?}");
+        ct.check_pre_chain(&chain(pki.precert("a@example.test")), t).unwrap();
+    }
+
+    // A tampered intermediate (same names, one signature byte changed) is not served from the cache.
+    let mut tampered = pki.int.clone();
+    *tampered.last_mut().unwrap() ^= 1;
+    Certificate::from_der(&tampered).unwrap();
+    let err = ct
+        .check_pre_chain(&[pki.precert("a@example.test"), tampered.clone()], t)
+        .unwrap_err();
+    assert!(matches!(err, CtError::UntrustedRoot), "{err:?}");
+    let err = ct
+        .check_pre_chain(&[pki.precert("a@example.test"), tampered, pki.root.clone()], t)
+        .unwrap_err();
+    assert!(matches!(err, CtError::NotIssuedBy { index: 1, .. }), "{err:?}");
+
+    // A root that was valid when the suffix was remembered but no longer is: the chain is refused.
+    let mut short_root = Spec::new("root", "root", ca_exts());
+    short_root.not_after = t + 60;
+    let short_root = short_root.build(&pki.root_key, &pki.root_key);
+    let dir2 = tempfile::tempdir().unwrap();
+    let ct2 = CtLog::open(
+        dir2.path(),
+        CtLogOptions::new("ct.example.test/ct", vec![Certificate::from_der(&short_root).unwrap()]),
+    )
+    .unwrap();
+    let chain = [pki.precert("a@example.test"), pki.int.clone()];
+    ct2.check_pre_chain(&chain, t).unwrap();
+    ct2.check_pre_chain(&chain, t).unwrap();
+    let err = ct2.check_pre_chain(&chain, t + 120).unwrap_err();
+    assert!(matches!(err, CtError::UntrustedRoot), "{err:?}");
+}
+
 #[tokio::test]
 async fn restart_keeps_entries_and_key() {
     let dir = tempfile::tempdir().unwrap();
