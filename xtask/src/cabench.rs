@@ -35,7 +35,7 @@ use hyper::{Method, Request};
 use sigil_crypto::der_write as w;
 use sigil_crypto::{HashAlgorithm, KeyAlgorithm, Signer as _, SigningKey};
 
-use crate::logbench::{self, Target};
+use crate::logbench::{self, Target, number};
 
 type Result<T> = std::result::Result<T, String>;
 
@@ -172,12 +172,6 @@ impl Options {
     }
 }
 
-fn number<T: std::str::FromStr>(s: &str) -> Result<T> {
-    s.replace('_', "")
-        .parse()
-        .map_err(|_| format!("{s:?} is not a valid number"))
-}
-
 /// `cargo xtask ca-bench ARGS`.
 pub fn ca_bench(args: &[String]) -> bool {
     let opts = match Options::parse(args) {
@@ -187,26 +181,8 @@ pub fn ca_bench(args: &[String]) -> bool {
             return false;
         }
     };
-    if std::env::var_os(BUILT_ENV).is_none() {
-        let built = crate::run(Command::new("cargo").current_dir(crate::root()).args([
-            "build",
-            "--release",
-            "-p",
-            "sigil-cli",
-            "-p",
-            "xtask",
-        ]));
-        if !built {
-            return false;
-        }
-    }
-    if cfg!(debug_assertions) {
-        return crate::run(
-            Command::new(logbench::target_dir().join("release/xtask"))
-                .env(BUILT_ENV, "1")
-                .arg("ca-bench")
-                .args(args),
-        );
+    if let Some(done) = logbench::in_release("ca-bench", BUILT_ENV, args) {
+        return done;
     }
     match bench(&opts) {
         Ok(()) => true,

@@ -175,10 +175,39 @@ impl Options {
     }
 }
 
-fn number<T: std::str::FromStr>(s: &str) -> Result<T> {
+pub(crate) fn number<T: std::str::FromStr>(s: &str) -> Result<T> {
     s.replace('_', "")
         .parse()
         .map_err(|_| format!("{s:?} is not a valid number"))
+}
+
+/// Benchmarks measure release binaries with a release load generator: the debug build of xtask builds both and
+/// hands `subcommand` over to the release build of itself. `Some(outcome)` when it handed over (or the build
+/// failed); `None` when this process is the one to measure. Set `built_env` to measure the binaries already in
+/// target/release as they are.
+pub(crate) fn in_release(subcommand: &str, built_env: &str, args: &[String]) -> Option<bool> {
+    if std::env::var_os(built_env).is_none() {
+        let built = crate::run(Command::new("cargo").current_dir(crate::root()).args([
+            "build",
+            "--release",
+            "-p",
+            "sigil-cli",
+            "-p",
+            "xtask",
+        ]));
+        if !built {
+            return Some(false);
+        }
+    }
+    if cfg!(debug_assertions) {
+        return Some(crate::run(
+            Command::new(target_dir().join("release/xtask"))
+                .env(built_env, "1")
+                .arg(subcommand)
+                .args(args),
+        ));
+    }
+    None
 }
 
 /// `cargo xtask log-bench ARGS`.
@@ -190,29 +219,8 @@ pub fn log_bench(args: &[String]) -> bool {
             return false;
         }
     };
-    // The debug build builds both release binaries and hands over to the release build of this command (set
-    // BUILT_ENV to measure the binaries already in target/release as they are).
-    if std::env::var_os(BUILT_ENV).is_none() {
-        let built = crate::run(Command::new("cargo").current_dir(crate::root()).args([
-            "build",
-            "--release",
-            "-p",
-            "sigil-cli",
-            "-p",
-            "xtask",
-        ]));
-        if !built {
-            return false;
-        }
-    }
-    if cfg!(debug_assertions) {
-        // Measure with an optimised load generator: run the release build of this very command.
-        return crate::run(
-            Command::new(target_dir().join("release/xtask"))
-                .env(BUILT_ENV, "1")
-                .arg("log-bench")
-                .args(args),
-        );
+    if let Some(done) = in_release("log-bench", BUILT_ENV, args) {
+        return done;
     }
     match bench(&opts) {
         Ok(()) => true,
