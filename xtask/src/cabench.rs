@@ -18,10 +18,8 @@
 //! 5. prints provenance (commit, CPU, cores, load average, pinning) and a Markdown table.
 
 use std::collections::BTreeMap;
-use std::io::{BufRead as _, BufReader};
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdout, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -35,7 +33,7 @@ use hyper::{Method, Request};
 use sigil_crypto::der_write as w;
 use sigil_crypto::{HashAlgorithm, KeyAlgorithm, Signer as _, SigningKey};
 
-use crate::logbench::{self, Target, number};
+use crate::logbench::{self, Server, Target, number};
 
 type Result<T> = std::result::Result<T, String>;
 
@@ -272,7 +270,7 @@ fn bench_in(opts: &Options, work: &Path) -> Result<()> {
     };
     println!("ca-bench: measuring {}", provenance(&pinning));
     let data = work.join("data");
-    let server = Server::start(&sigil, &data, &work.join("server.log"), pin)?;
+    let server = start_server(&sigil, &data, &work.join("server.log"), pin)?;
     println!("ca-bench: serving {} (pid {})", server.addr, server.pid);
     let token = mint_token(&sigil, &data)?;
 
@@ -334,7 +332,7 @@ fn bench_in(opts: &Options, work: &Path) -> Result<()> {
         Ok::<_, String>(rows)
     });
     drop(runtime);
-    server.stop();
+    let _ = server.stop();
     let rows = rows?;
     println!();
     println!("ca-bench: {pinning}; load average after the run {}", loadavg());
@@ -448,71 +446,18 @@ fn mint_token(sigil: &Path, data: &Path) -> Result<String> {
 
 // ---------- the server ----------
 
-struct Server {
-    child: Child,
-    pid: u32,
-    addr: SocketAddr,
-    /// Kept open: the server writes more lines after its URL.
-    _stdout: BufReader<ChildStdout>,
-}
-
-impl Server {
-    fn start(bin: &Path, data: &Path, log: &Path, pin: bool) -> Result<Self> {
-        let stderr = std::fs::File::create(log).map_err(|e| format!("{}: {e}", log.display()))?;
-        let mut cmd = if pin {
-            let mut c = Command::new("taskset");
-            c.args(["-c", "0"]).arg(bin);
-            c
-        } else {
-            Command::new(bin)
-        };
-        let mut child = cmd
-            .args(["serve", "--dev", "--listen", "127.0.0.1:0", "--data-dir"])
-            .arg(data)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(stderr)
-            .spawn()
-            .map_err(|e| format!("{}: {e}", bin.display()))?;
-        // `taskset -c 0 CMD` execs CMD: the pid is the server's.
-        let pid = child.id();
-        let mut stdout = BufReader::new(child.stdout.take().ok_or("no stdout")?);
-        let mut line = String::new();
-        stdout.read_line(&mut line).map_err(|e| format!("server stdout: {e}"))?;
-        let addr = line
-            .trim()
-            .strip_prefix("http://")
-            .and_then(|a| a.parse().ok())
-            .ok_or_else(|| format!("the server did not print its URL (got {line:?}); see {}", log.display()))?;
-        Ok(Self {
-            child,
-            pid,
-            addr,
-            _stdout: stdout,
-        })
-    }
-
-    fn stop(mut self) {
-        let _ = Command::new("kill").args(["-TERM", &self.pid.to_string()]).status();
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        if let Ok(None) = self.child.try_wait() {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
-    }
+/// `sigil serve --dev` on a fresh data directory, optionally pinned to core 0.
+fn start_server(bin: &Path, data: &Path, log: &Path, pin: bool) -> Result<Server> {
+    let mut cmd = if pin {
+        let mut c = Command::new("taskset");
+        c.args(["-c", "0"]).arg(bin);
+        c
+    } else {
+        Command::new(bin)
+    };
+    cmd.args(["serve", "--dev", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(data);
+    Server::spawn(cmd, log)
 }
 
 // ---------- load ----------

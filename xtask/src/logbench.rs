@@ -588,33 +588,40 @@ fn prefill(data: &Path, n: u64, keys: usize) -> Result<Option<Row>> {
 
 // ---------- the server ----------
 
-struct Server {
+pub(crate) struct Server {
     child: Child,
-    pid: u32,
-    addr: SocketAddr,
+    pub(crate) pid: u32,
+    pub(crate) addr: SocketAddr,
     /// Kept open: the server may write to stdout again.
     _stdout: BufReader<ChildStdout>,
 }
 
 impl Server {
     fn start(bin: &Path, data: &Path, log: &Path) -> Result<Self> {
+        let mut cmd = Command::new(bin);
+        cmd.args([
+            "log",
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--origin",
+            ORIGIN,
+            "--data-dir",
+        ])
+        .arg(data);
+        Self::spawn(cmd, log)
+    }
+
+    /// Runs `cmd` (a `sigil … serve` that prints its `http://` base URL first; a `taskset` wrapper execs it, so the
+    /// pid is the server's), stderr to `log`.
+    pub(crate) fn spawn(mut cmd: Command, log: &Path) -> Result<Self> {
         let stderr = std::fs::File::create(log).map_err(|e| format!("{}: {e}", log.display()))?;
-        let mut child = Command::new(bin)
-            .args([
-                "log",
-                "serve",
-                "--listen",
-                "127.0.0.1:0",
-                "--origin",
-                ORIGIN,
-                "--data-dir",
-            ])
-            .arg(data)
+        let mut child = cmd
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(stderr)
             .spawn()
-            .map_err(|e| format!("{}: {e}", bin.display()))?;
+            .map_err(|e| format!("{:?}: {e}", cmd.get_program()))?;
         let pid = child.id();
         let mut stdout = BufReader::new(child.stdout.take().ok_or("no stdout")?);
         let mut line = String::new();
@@ -633,7 +640,7 @@ impl Server {
     }
 
     /// SIGTERM (graceful: queued batches are integrated and the log closed), then wait.
-    fn stop(mut self) -> Result<()> {
+    pub(crate) fn stop(mut self) -> Result<()> {
         let _ = Command::new("kill").args(["-TERM", &self.pid.to_string()]).status();
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
