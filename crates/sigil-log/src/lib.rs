@@ -17,4 +17,4 @@ mod tree;
 
 pub use error::Error;
 pub use keys::ImportedKeys;
-pub use log::{AppendOutcome, Appended, Log, LogOptions, MAX_BATCH, MAX_ENTRY_SIZE, TreeHead};
+pub use log::{AppendOutcome, Appended, Log, LogOptions, MAX_BATCH, MAX_BATCH_LINGER, MAX_ENTRY_SIZE, TreeHead};

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock, mpsc};
 use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
@@ -29,6 +30,8 @@ pub const MAX_ENTRY_SIZE: usize = u16::MAX as usize;
 const WIDTH: u64 = TILE_WIDTH as u64;
 /// Tile levels a u64-sized tree can have.
 const LEVELS: u8 = 8;
+/// Longest [`LogOptions::batch_linger`].
+pub const MAX_BATCH_LINGER: Duration = Duration::from_millis(20);
 
 /// How to open a log.
 #[derive(Debug, Clone)]
@@ -43,6 +46,19 @@ pub struct LogOptions {
     pub max_batch: usize,
     /// Signing keys to use instead of generating them on first start.
     pub keys: ImportedKeys,
+    /// How long the integrator may wait for more entries before writing a batch (0, the default: never). It
+    /// waits only when more than one entry was already queued when it took the batch (so a lone request is
+    /// never delayed) and the batch holds fewer than [`Self::linger_target`] entries, and stops as soon as it
+    /// does. At most [`MAX_BATCH_LINGER`]. See [`Self::with_batch_linger`].
+    pub batch_linger: Duration,
+    /// The batch size at which the integrator stops lingering.
+    pub linger_target: usize,
+    /// Whether to record each entry's integration time (`integrated-times`, one fdatasync per batch). Default
+    /// true: Rekor v1 promises `integratedTime` in its SETs. A log whose entries carry their own time (the CT
+    /// log: the SCT timestamp is in the leaf) turns it off: [`Log::integrated_time`] then fails and
+    /// [`Appended::integrated_time`] is 0 for an earlier entry's duplicate. Turning it back on for a log that
+    /// grew meanwhile is refused at open (the file would lack those entries).
+    pub record_times: bool,
 }
 
 impl LogOptions {
@@ -52,7 +68,25 @@ impl LogOptions {
             high_water_mark: None,
             max_batch: MAX_BATCH,
             keys: ImportedKeys::default(),
+            batch_linger: Duration::ZERO,
+            linger_target: 1,
+            record_times: true,
         }
+    }
+
+    /// See [`Self::record_times`].
+    pub fn with_record_times(mut self, record: bool) -> Self {
+        self.record_times = record;
+        self
+    }
+
+    /// Lets the integrator wait up to `linger` for a batch to reach `target` entries, when entries are arriving
+    /// concurrently. Every batch costs the same fixed set of file creations and fsyncs whatever its size, so
+    /// under load a short wait buys fewer, larger batches (less CPU per entry) for a bounded extra latency.
+    pub fn with_batch_linger(mut self, linger: Duration, target: usize) -> Self {
+        self.batch_linger = linger;
+        self.linger_target = target;
+        self
     }
 
     /// Uses these signing keys (stored on first start; checked against the stored ones later).
@@ -76,7 +110,8 @@ pub struct Appended {
     pub checkpoint: Arc<str>,
     pub tree_size: u64,
     pub root_hash: Hash,
-    /// When the entry was integrated (Unix seconds; for a duplicate, the original's time).
+    /// When the entry was integrated (Unix seconds; for a duplicate, the original's time, or 0 if the log does
+    /// not record times: [`LogOptions::record_times`]).
     pub integrated_time: i64,
 }
 
@@ -143,7 +178,8 @@ struct Shared {
     hwm_path: PathBuf,
     published: RwLock<Arc<Published>>,
     poisoned: AtomicBool,
-    times: Times,
+    /// `None` when the log does not record integration times.
+    times: Option<Times>,
     /// When the log was created (Unix seconds): the start of its keys' validity.
     created: i64,
     metrics: LogMetrics,
@@ -232,6 +268,9 @@ impl Log {
         if options.max_batch == 0 || options.max_batch > MAX_BATCH {
             return Err(Error::InvalidRequest("max_batch must be 1 to 4096"));
         }
+        if options.batch_linger > MAX_BATCH_LINGER {
+            return Err(Error::InvalidRequest("batch_linger must be at most 20 ms"));
+        }
         for sub in ["", "keys", "tmp", "tile"] {
             let d = dir.join(sub);
             fs::create_dir_all(&d).map_err(|e| Error::io("create directory", &d, &e))?;
@@ -312,14 +351,22 @@ impl Log {
         }
         let entries = load_partial_bundle(&dir, &edge)?;
         remove_garbage(&dir, target)?;
-        let (times, times_writer) = times::open(&dir, target)?;
+        let (times, times_writer) = if options.record_times {
+            let (t, w) = times::open(&dir, target)?;
+            (Some(t), Some(w))
+        } else {
+            (None, None)
+        };
         let created = match fsio::read_optional(&dir.join("created"))? {
             Some(b) => std::str::from_utf8(&b)
                 .ok()
                 .and_then(|t| t.trim().parse().ok())
                 .ok_or_else(|| Error::Corrupt("the creation time file is malformed".into()))?,
             None => {
-                let t = if target > 0 { times.get(0)? } else { unix_now() };
+                let t = match &times {
+                    Some(times) if target > 0 => times.get(0)?,
+                    _ => unix_now(),
+                };
                 fsio::replace_file(&dir.join("created"), format!("{t}\n").as_bytes())?;
                 t
             }
@@ -363,6 +410,8 @@ impl Log {
             edge,
             entries,
             max_batch: options.max_batch,
+            linger: options.batch_linger,
+            linger_target: options.linger_target.clamp(1, options.max_batch),
             times: times_writer,
         };
         let handle = std::thread::Builder::new()
@@ -499,7 +548,11 @@ impl Log {
                 size,
             });
         }
-        self.shared.times.get(index)
+        self.shared
+            .times
+            .as_ref()
+            .ok_or(Error::InvalidRequest("this log does not record integration times"))?
+            .get(index)
     }
 
     /// The checkpoint origin (also the key name).
@@ -799,7 +852,9 @@ struct Integrator {
     /// The entries of the partial entry bundle.
     entries: Vec<Vec<u8>>,
     max_batch: usize,
-    times: TimesWriter,
+    linger: Duration,
+    linger_target: usize,
+    times: Option<TimesWriter>,
 }
 
 enum Slot {
@@ -817,6 +872,7 @@ impl Integrator {
                     Err(_) => break,
                 }
             }
+            self.linger(rx, &mut batch);
             if self.shared.poisoned.load(Ordering::SeqCst) {
                 for r in batch {
                     r.reply.send(Err(Error::Poisoned));
@@ -824,7 +880,7 @@ impl Integrator {
                 continue;
             }
             let (leaves, replies): (Vec<Vec<u8>>, Vec<_>) = batch.into_iter().map(|r| (r.leaf, r.reply)).unzip();
-            let started = std::time::Instant::now();
+            let started = Instant::now();
             let shared = Arc::clone(&self.shared);
             let m = &shared.metrics;
             m.batch_size.observe(leaves.len() as f64);
@@ -847,6 +903,31 @@ impl Integrator {
                         reply.send(Err(e.clone()));
                     }
                 }
+            }
+        }
+    }
+
+    /// With [`LogOptions::batch_linger`]: if entries are arriving concurrently (more than one was queued) and the
+    /// batch is still small, waits up to the linger for it to reach the target. A lone request is not delayed.
+    fn linger(&self, rx: &mpsc::Receiver<Request>, batch: &mut Vec<Request>) {
+        if self.linger.is_zero() || batch.len() < 2 || batch.len() >= self.linger_target {
+            return;
+        }
+        let deadline = Instant::now() + self.linger;
+        while batch.len() < self.linger_target {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                break;
+            }
+            match rx.recv_timeout(left) {
+                Ok(r) => batch.push(r),
+                Err(_) => break,
+            }
+        }
+        while batch.len() < self.max_batch {
+            match rx.try_recv() {
+                Ok(r) => batch.push(r),
+                Err(_) => break,
             }
         }
     }
@@ -885,7 +966,9 @@ impl Integrator {
                 Ok(p) => p,
                 Err(e) => {
                     (self.edge, self.entries) = saved;
-                    let _ = self.times.truncate(old_size);
+                    if let Some(times) = &mut self.times {
+                        let _ = times.truncate(old_size);
+                    }
                     return Err(e);
                 }
             }
@@ -911,7 +994,13 @@ impl Integrator {
                 Ok(match slot {
                     Slot::New(i, h) => AppendOutcome::New(make(i, h, now)),
                     Slot::Dup(i, h) if i >= old_size => AppendOutcome::Duplicate(make(i, h, now)),
-                    Slot::Dup(i, h) => AppendOutcome::Duplicate(make(i, h, self.shared.times.get(i)?)),
+                    Slot::Dup(i, h) => {
+                        let time = match &self.shared.times {
+                            Some(times) => times.get(i)?,
+                            None => 0,
+                        };
+                        AppendOutcome::Duplicate(make(i, h, time))
+                    }
                 })
             })
             .collect()
@@ -971,7 +1060,9 @@ impl Integrator {
             writer.stage(&sigil_tlog::tile_path(level, n / WIDTH, w)?, &tree::tile_bytes(partial))?;
         }
         writer.commit()?;
-        self.times.append(now, pairs.len())?;
+        if let Some(times) = &mut self.times {
+            times.append(now, pairs.len())?;
+        }
 
         let root = self.edge.root();
         let hwm = HighWater {

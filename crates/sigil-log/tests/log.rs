@@ -225,6 +225,59 @@ fn concurrent_appends_from_64_threads() {
     assert_eq!(root, root_of(&leaves.iter().map(|l| hash_leaf(l)).collect::<Vec<_>>()));
 }
 
+/// The CT log's options: batches may linger for concurrent entries, and no integration times are recorded.
+/// Everything else (durability, tiles, proofs, de-duplication, recovery) is unchanged.
+#[test]
+fn lingering_batches_without_integration_times() {
+    let tmp = tempfile::tempdir().unwrap();
+    let options = || {
+        sigil_log::LogOptions::new(ORIGIN)
+            .with_batch_linger(sigil_log::MAX_BATCH_LINGER, 16)
+            .with_record_times(false)
+    };
+    let too_long = sigil_log::LogOptions::new(ORIGIN).with_batch_linger(sigil_log::MAX_BATCH_LINGER * 2, 16);
+    assert!(matches!(Log::open(tmp.path(), too_long), Err(Error::InvalidRequest(_))));
+    let log = Arc::new(Log::open(tmp.path(), options()).unwrap());
+    let first = log.append(b"alone").unwrap();
+    assert_eq!(first.index(), 0);
+    let handles: Vec<_> = (0..32)
+        .map(|t| {
+            let log = Arc::clone(&log);
+            std::thread::spawn(move || {
+                (0..4)
+                    .map(|i| {
+                        let data = format!("thread {t} entry {i}").into_bytes();
+                        let a = log.append(&data).unwrap().appended().clone();
+                        let proof = log.inclusion_proof(a.index, a.tree_size).unwrap();
+                        verify_inclusion(a.index, a.tree_size, &a.leaf_hash, &proof, &a.root_hash).unwrap();
+                        (a.index, data)
+                    })
+                    .collect::<Vec<_>>()
+            })
+        })
+        .collect();
+    let mut all: Vec<(u64, Vec<u8>)> = handles.into_iter().flat_map(|h| h.join().unwrap()).collect();
+    all.sort();
+    assert_eq!(
+        all.iter().map(|(i, _)| *i).collect::<Vec<_>>(),
+        (1..129).collect::<Vec<_>>()
+    );
+    let leaves: Vec<Vec<u8>> = std::iter::once(b"alone".to_vec())
+        .chain(all.into_iter().map(|(_, d)| d))
+        .collect();
+    check_tiles(&log, tmp.path(), &leaves);
+    assert!(matches!(log.integrated_time(0), Err(Error::InvalidRequest(_))));
+    let dup = log.append(b"alone").unwrap();
+    assert!(dup.is_duplicate());
+    assert_eq!((dup.index(), dup.appended().integrated_time), (0, 0));
+    assert!(!tmp.path().join("integrated-times").exists());
+    drop(log);
+
+    let log = Log::open(tmp.path(), options()).unwrap();
+    check_tiles(&log, tmp.path(), &leaves);
+    assert_eq!(log.append(b"after restart").unwrap().index(), 129);
+}
+
 #[test]
 fn checkpoints_and_v1_signatures_verify() {
     let tmp = tempfile::tempdir().unwrap();
