@@ -256,6 +256,9 @@ pub fn tree_head_signed_data(timestamp_ms: u64, tree_size: u64, root: &Hash) -> 
 pub struct CtLog {
     log: Log,
     signer: Arc<dyn Signer>,
+    /// The same key as `signer` when the log generated or loaded it itself (in process memory, aws-lc): SCTs
+    /// are then signed without re-verifying each fresh signature, a check meant for external key backends.
+    local_key: LocalKey,
     log_id: [u8; 32],
     roots: Vec<Certificate>,
     append_timeout: Duration,
@@ -330,12 +333,13 @@ impl CtLog {
             log_options = log_options.with_high_water_mark(hwm);
         }
         let log = Log::open(dir, log_options)?;
-        let signer = load_signer(&dir.join("keys"), options.signer)?;
+        let (signer, local_key) = load_signer(&dir.join("keys"), options.signer)?;
         sigil_x509::tls_signature_algorithm(signer.scheme()).map_err(|e| Error::Key(e.to_string()))?;
         Ok(Self {
             log_id: signer.public_key().sha256_key_id(),
             log,
             signer,
+            local_key,
             roots: options.accepted_roots,
             append_timeout: options.append_timeout,
             sth: Mutex::new(None),
@@ -491,8 +495,13 @@ impl CtLog {
             return Err(CtError::EntryTooLarge { len: leaf.len() });
         }
         // Signed before anything is appended: a broken key backend logs nothing.
-        let sct = sigil_x509::sign_precert_sct(self.signer.as_ref(), timestamp_ms, &issuer_key_hash, precert.tbs_der())
-            .map_err(|e| CtError::Signing(e.to_string()))?;
+        let sct = match &self.local_key {
+            Some(key) => sigil_x509::sign_precert_sct_in_memory(key, timestamp_ms, &issuer_key_hash, precert.tbs_der()),
+            None => {
+                sigil_x509::sign_precert_sct(self.signer.as_ref(), timestamp_ms, &issuer_key_hash, precert.tbs_der())
+            }
+        }
+        .map_err(|e| CtError::Signing(e.to_string()))?;
         let appended = match tokio::time::timeout(self.append_timeout, self.log.append_async(leaf)).await {
             Ok(Ok(outcome)) => outcome.appended().clone(),
             Ok(Err(e)) => return Err(CtError::Storage(e)),
@@ -535,18 +544,27 @@ impl CtLog {
     }
 }
 
+/// The SCT key when it is the log's own, in memory (`CtLog::local_key`).
+type LocalKey = Option<Arc<SigningKey>>;
+
 /// The SCT key: the given signer (checked against the recorded public key), else the stored generated key, else
-/// a new one (stored PKCS#8, 0600). The public key is recorded on first start.
-fn load_signer(keys_dir: &Path, given: Option<Arc<dyn Signer>>) -> Result<Arc<dyn Signer>, Error> {
+/// a new one (stored PKCS#8, 0600). The public key is recorded on first start. Also returns the key itself when
+/// it is one of the log's own (in memory), not a given signer.
+fn load_signer(keys_dir: &Path, given: Option<Arc<dyn Signer>>) -> Result<(Arc<dyn Signer>, LocalKey), Error> {
     let public_path = keys_dir.join(PUBLIC_FILE);
     let recorded = fsio::read_optional(&public_path)?;
+    let mut local = None;
     let signer: Arc<dyn Signer> = match given {
         Some(s) => s,
         None => match fsio::read_optional(&keys_dir.join(KEY_FILE))? {
-            Some(der) => Arc::new(
-                SigningKey::from_pkcs8_der(&der)
-                    .map_err(|e| Error::Key(format!("{}: {e}", keys_dir.join(KEY_FILE).display())))?,
-            ),
+            Some(der) => {
+                let key = Arc::new(
+                    SigningKey::from_pkcs8_der(&der)
+                        .map_err(|e| Error::Key(format!("{}: {e}", keys_dir.join(KEY_FILE).display())))?,
+                );
+                local = Some(Arc::clone(&key));
+                key
+            }
             None if recorded.is_some() => {
                 return Err(Error::Key(format!(
                     "{} records an SCT key given on an earlier start; give it again",
@@ -557,7 +575,9 @@ fn load_signer(keys_dir: &Path, given: Option<Arc<dyn Signer>>) -> Result<Arc<dy
                 let key =
                     SigningKey::generate(KeyAlgorithm::EcdsaP256).map_err(|e| Error::Key(format!("SCT key: {e}")))?;
                 crate::keys::store_key(keys_dir, KEY_FILE, key.to_pkcs8_der())?;
-                Arc::new(key)
+                let key = Arc::new(key);
+                local = Some(Arc::clone(&key));
+                key
             }
         },
     };
@@ -567,10 +587,10 @@ fn load_signer(keys_dir: &Path, given: Option<Arc<dyn Signer>>) -> Result<Arc<dy
             "{} records a different SCT key than the one given",
             public_path.display()
         ))),
-        Some(_) => Ok(signer),
+        Some(_) => Ok((signer, local)),
         None => {
             crate::keys::store_key(keys_dir, PUBLIC_FILE, spki)?;
-            Ok(signer)
+            Ok((signer, local))
         }
     }
 }

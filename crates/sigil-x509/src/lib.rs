@@ -56,7 +56,8 @@ pub use issue::{
 };
 pub use sct::{
     CtLog, SignedSct, VerifiedSct, encode_sct_list, precert_merkle_leaf, precert_signed_data, sign_precert_sct,
-    tbs_without_extensions, tbs_without_poison, tbs_without_sct, tls_signature_algorithm, verify_embedded_scts,
+    sign_precert_sct_in_memory, tbs_without_extensions, tbs_without_poison, tbs_without_sct, tls_signature_algorithm,
+    verify_embedded_scts,
 };
 
 /// Largest certificate accepted, in bytes.

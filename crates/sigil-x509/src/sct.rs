@@ -316,15 +316,39 @@ pub fn sign_precert_sct(
     issuer_key_hash: &[u8; 32],
     tbs: &[u8],
 ) -> Result<SignedSct, Error> {
+    sign_sct(signer, timestamp_ms, issuer_key_hash, tbs, true)
+}
+
+/// [`sign_precert_sct`] with a key held in this process (aws-lc), without the check of the fresh signature. The
+/// check guards against faulty key backends (an HSM, a KMS); for an in-memory key it repeated, on every SCT, a
+/// verification that costs as much as the signature (~30 µs of the CA's ~500 µs per certificate).
+pub fn sign_precert_sct_in_memory(
+    key: &sigil_crypto::SigningKey,
+    timestamp_ms: u64,
+    issuer_key_hash: &[u8; 32],
+    tbs: &[u8],
+) -> Result<SignedSct, Error> {
+    sign_sct(key, timestamp_ms, issuer_key_hash, tbs, false)
+}
+
+fn sign_sct(
+    signer: &dyn Signer,
+    timestamp_ms: u64,
+    issuer_key_hash: &[u8; 32],
+    tbs: &[u8],
+    check: bool,
+) -> Result<SignedSct, Error> {
     let scheme = signer.scheme();
     let (hash_alg, sig_alg) = tls_signature_algorithm(scheme)?;
     let precert_tbs = tbs_without_poison(tbs)?;
     let msg = precert_signed_data(timestamp_ms, issuer_key_hash, &precert_tbs, &[])?;
     let signature = signer.sign(&msg)?;
     let key = signer.public_key();
-    key.verify(scheme, &msg, &signature).map_err(|_| Error::SctInvalid {
-        log_id: key.sha256_key_id(),
-    })?;
+    if check {
+        key.verify(scheme, &msg, &signature).map_err(|_| Error::SctInvalid {
+            log_id: key.sha256_key_id(),
+        })?;
+    }
     Ok(SignedSct {
         log_id: key.sha256_key_id(),
         timestamp_ms,
