@@ -220,6 +220,18 @@ pub struct DsseV002 {
     pub signatures: Vec<V2Signature>,
 }
 
+impl DsseV002 {
+    /// The canonical leaf bytes (JCS of the entry), as rekor-tiles wrote them for `dsse/0.0.2`.
+    pub fn canonical_body(&self) -> Result<Vec<u8>, Error> {
+        let spec = serde_json::to_value(DsseV002Spec {
+            dsse_v002: self.clone(),
+        })
+        .map_err(|e| Error::Json(e.to_string()))?;
+        let v = serde_json::json!({"apiVersion": "0.0.2", "kind": "dsse", "spec": spec});
+        Ok(crate::jcs::canonicalize(&v).into_bytes())
+    }
+}
+
 impl HashedRekordV002 {
     /// The canonical leaf bytes (JCS of the entry), as rekor-tiles writes them.
     pub fn canonical_body(&self) -> Result<Vec<u8>, Error> {

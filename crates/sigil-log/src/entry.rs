@@ -3,8 +3,10 @@
 //!
 //! Rekor v1 (`POST /api/v1/log/entries`): `hashedrekord` 0.0.1, `dsse` 0.0.1 and the legacy `intoto` 0.0.2
 //! (what @sigstore/cli `attest` and old cosign write).
-//! Rekor v2 (`POST /api/v2/log/entries`): `hashedRekordRequestV002` (DSSE is logged by clients as a hashedrekord
-//! over the PAE hash; the deprecated `dsseRequestV002` is refused, as rekor-tiles does).
+//! Rekor v2 (`POST /api/v2/log/entries`): `hashedRekordRequestV002` (sigstore-python and sigil log DSSE as a
+//! hashedrekord over the PAE hash) and `dsseRequestV002`. rekor-tiles has deprecated the latter, but sigstore-js
+//! 4.x/5.x still sends it for every attestation on Rekor v2, and instances deployed with it accept it, so sigil
+//! does too (`dsse/0.0.2` entries, which sigstore-js and sigil verify).
 
 use serde::Deserialize;
 use sigil_bundle::encoding::{Bytes, decode_base64, encode_base64};
@@ -60,6 +62,7 @@ pub enum Kind {
     DsseV001,
     IntotoV002,
     HashedRekordV002,
+    DsseV002,
 }
 
 impl Kind {
@@ -68,6 +71,7 @@ impl Kind {
             Self::HashedRekordV001 => ("hashedrekord", "0.0.1"),
             Self::DsseV001 => ("dsse", "0.0.1"),
             Self::IntotoV002 => ("intoto", "0.0.2"),
+            Self::DsseV002 => ("dsse", "0.0.2"),
             Self::HashedRekordV002 => ("hashedrekord", "0.0.2"),
         }
     }
@@ -403,7 +407,14 @@ fn intoto_v002(spec: sigil_bundle::rekor::IntotoV002) -> Result<Accepted, EntryE
 #[serde(rename_all = "camelCase")]
 struct CreateEntryV2 {
     hashed_rekord_request_v002: Option<HashedRekordRequestV002>,
-    dsse_request_v002: Option<serde_json::Value>,
+    dsse_request_v002: Option<DsseRequestV002>,
+}
+
+#[derive(Deserialize)]
+struct DsseRequestV002 {
+    envelope: sigil_bundle::Envelope,
+    #[serde(default)]
+    verifiers: Vec<V2Verifier>,
 }
 
 #[derive(Deserialize)]
@@ -417,11 +428,7 @@ pub fn accept_v2(request: &[u8]) -> Result<Accepted, EntryError> {
     let req: CreateEntryV2 = serde_json::from_slice(request).map_err(|e| malformed(e.to_string()))?;
     let req = match (req.hashed_rekord_request_v002, req.dsse_request_v002) {
         (Some(h), None) => h,
-        (None, Some(_)) => {
-            return Err(EntryError::Unsupported(
-                "dsseRequestV002 is deprecated: log DSSE as a hashedRekordRequestV002 over the PAE digest".into(),
-            ));
-        }
+        (None, Some(d)) => return dsse_v002(d),
         _ => {
             return Err(malformed(
                 "exactly one of hashedRekordRequestV002 and dsseRequestV002 is required",
@@ -429,8 +436,7 @@ pub fn accept_v2(request: &[u8]) -> Result<Accepted, EntryError> {
         }
     };
     let verifier = &req.signature.verifier;
-    let details = PublicKeyDetails::from_proto_name(&verifier.key_details)
-        .map_err(|_| EntryError::Unsupported(format!("keyDetails {:?}", verifier.key_details)))?;
+    let (details, signer) = v2_signer(verifier)?;
     if details == PublicKeyDetails::PkixEd25519 {
         return Err(EntryError::Unsupported(
             "PKIX_ED25519 cannot sign a digest; use PKIX_ED25519_PH".into(),
@@ -450,6 +456,32 @@ pub fn accept_v2(request: &[u8]) -> Result<Accepted, EntryError> {
     if req.signature.content.0.is_empty() {
         return Err(malformed("signature.content is empty"));
     }
+    signer.verify_digest(hash, &req.digest.0, &req.signature.content.0)?;
+
+    let leaf = HashedRekordV002 {
+        data: V2Hash {
+            algorithm: hash.proto_name().to_string(),
+            digest: req.digest.clone(),
+        },
+        signature: V2Signature {
+            content: req.signature.content.clone(),
+            verifier: canonical_verifier(details, verifier),
+        },
+    };
+    let body = leaf.canonical_body().map_err(|e| malformed(e.to_string()))?;
+    if body.len() > MAX_ENTRY_SIZE {
+        return Err(EntryError::TooLarge);
+    }
+    Ok(Accepted {
+        kind: Kind::HashedRekordV002,
+        body,
+    })
+}
+
+/// The key a v2 verifier names, checked against its `keyDetails`.
+fn v2_signer(verifier: &V2Verifier) -> Result<(PublicKeyDetails, Signer), EntryError> {
+    let details = PublicKeyDetails::from_proto_name(&verifier.key_details)
+        .map_err(|_| EntryError::Unsupported(format!("keyDetails {:?}", verifier.key_details)))?;
     let signer = match (&verifier.x509_certificate, &verifier.public_key) {
         (Some(cert), None) => Signer::from_cert_der(&cert.raw_bytes.0)?,
         (None, Some(pk)) => Signer {
@@ -466,32 +498,96 @@ pub fn accept_v2(request: &[u8]) -> Result<Accepted, EntryError> {
             signer.key.algorithm()
         )));
     }
-    signer.verify_digest(hash, &req.digest.0, &req.signature.content.0)?;
+    Ok((details, signer))
+}
 
-    let leaf = HashedRekordV002 {
-        data: V2Hash {
-            algorithm: hash.proto_name().to_string(),
-            digest: req.digest.clone(),
+/// A verifier as the leaf stores it: only the key material and the canonical `keyDetails` name.
+fn canonical_verifier(details: PublicKeyDetails, verifier: &V2Verifier) -> V2Verifier {
+    V2Verifier {
+        key_details: details.proto_name().to_string(),
+        x509_certificate: verifier.x509_certificate.clone(),
+        public_key: verifier.public_key.as_ref().map(|pk| V2PublicKey {
+            raw_bytes: pk.raw_bytes.clone(),
+        }),
+    }
+}
+
+/// `dsseRequestV002` → a `dsse/0.0.2` leaf: every envelope signature must verify (over the PAE) with one of the
+/// verifiers, and the leaf pairs it with that verifier; the payload itself is not stored, only its SHA-256.
+fn dsse_v002(req: DsseRequestV002) -> Result<Accepted, EntryError> {
+    let envelope = req.envelope;
+    if envelope.signatures.is_empty() || envelope.signatures.len() > MAX_DSSE_SIGNATURES {
+        return Err(malformed(format!(
+            "the envelope must hold 1 to {MAX_DSSE_SIGNATURES} signatures"
+        )));
+    }
+    if req.verifiers.is_empty() || req.verifiers.len() > MAX_DSSE_SIGNATURES {
+        return Err(malformed(format!(
+            "verifiers must hold 1 to {MAX_DSSE_SIGNATURES} entries"
+        )));
+    }
+    if envelope.payload.len() > MAX_ENVELOPE {
+        return Err(EntryError::TooLarge);
+    }
+    let signers = req
+        .verifiers
+        .iter()
+        .map(|v| v2_signer(v).map(|(details, signer)| (details, signer, v)))
+        .collect::<Result<Vec<_>, _>>()?;
+    let pae = envelope.pae();
+    let mut signatures = Vec::with_capacity(envelope.signatures.len());
+    for (i, s) in envelope.signatures.iter().enumerate() {
+        if s.sig.0.is_empty() {
+            return Err(malformed(format!("envelope signature {i} is empty")));
+        }
+        let (details, _, verifier) = signers
+            .iter()
+            .find(|(details, signer, _)| {
+                details
+                    .scheme()
+                    .is_ok_and(|scheme| signer.key.verify(scheme, &pae, &s.sig.0).is_ok())
+            })
+            .ok_or_else(|| EntryError::BadSignature(format!("envelope signature {i} matches no verifier")))?;
+        signatures.push(V2Signature {
+            content: Bytes(s.sig.0.clone()),
+            verifier: canonical_verifier(*details, verifier),
+        });
+    }
+    let leaf = sigil_bundle::rekor::DsseV002 {
+        payload_hash: V2Hash {
+            algorithm: HashAlgorithm::Sha2_256.proto_name().to_string(),
+            digest: Bytes(sigil_crypto::sha256(&envelope.payload).to_vec()),
         },
-        signature: V2Signature {
-            content: req.signature.content.clone(),
-            verifier: V2Verifier {
-                key_details: details.proto_name().to_string(),
-                x509_certificate: verifier.x509_certificate.clone(),
-                public_key: verifier.public_key.as_ref().map(|pk| V2PublicKey {
-                    raw_bytes: pk.raw_bytes.clone(),
-                }),
-            },
-        },
+        signatures,
     };
     let body = leaf.canonical_body().map_err(|e| malformed(e.to_string()))?;
     if body.len() > MAX_ENTRY_SIZE {
         return Err(EntryError::TooLarge);
     }
     Ok(Accepted {
-        kind: Kind::HashedRekordV002,
+        kind: Kind::DsseV002,
         body,
     })
+}
+
+/// Search keys of a v2 leaf: its digest and each verifier's key (and email SANs).
+fn v2_search_keys(digest: &V2Hash, signatures: &[V2Signature], keys: &mut Vec<String>) {
+    if let Ok(alg) = HashAlgorithm::from_name(&digest.algorithm) {
+        keys.push(format!("{}:{}", alg.short_name(), hex::encode(&digest.digest.0)));
+    }
+    for v in signatures.iter().map(|s| &s.verifier) {
+        let signer = match (&v.x509_certificate, &v.public_key) {
+            (Some(c), _) => Signer::from_cert_der(&c.raw_bytes.0).ok(),
+            (None, Some(pk)) => VerifyingKey::from_spki_der(&pk.raw_bytes.0).ok().map(|key| Signer {
+                key,
+                emails: Vec::new(),
+            }),
+            (None, None) => None,
+        };
+        if let Some(s) = signer {
+            s.search_keys(keys);
+        }
+    }
 }
 
 /// Search keys of a logged body, for `POST /api/v1/index/retrieve`: `<alg>:<hex>` of the artifact digest (and, for
@@ -533,22 +629,9 @@ pub fn search_keys(body: &[u8]) -> Vec<String> {
             }
         }
         sigil_bundle::RekorBody::HashedRekordV002(h) => {
-            if let Ok(alg) = HashAlgorithm::from_name(&h.data.algorithm) {
-                keys.push(format!("{}:{}", alg.short_name(), hex::encode(&h.data.digest.0)));
-            }
-            let v = &h.signature.verifier;
-            let signer = match (&v.x509_certificate, &v.public_key) {
-                (Some(c), _) => Signer::from_cert_der(&c.raw_bytes.0).ok(),
-                (None, Some(pk)) => VerifyingKey::from_spki_der(&pk.raw_bytes.0).ok().map(|key| Signer {
-                    key,
-                    emails: Vec::new(),
-                }),
-                (None, None) => None,
-            };
-            if let Some(s) = signer {
-                s.search_keys(&mut keys);
-            }
+            v2_search_keys(&h.data, std::slice::from_ref(&h.signature), &mut keys);
         }
+        sigil_bundle::RekorBody::DsseV002(d) => v2_search_keys(&d.payload_hash, &d.signatures, &mut keys),
         _ => {}
     }
     keys.sort();

@@ -479,7 +479,7 @@ fn l03_l05_l08_malformed_entries_get_400_and_change_nothing() {
             v2_with(&|e| e["signature"]["content"] = b64(&[0x30, 0x00]).into()),
         ),
         (
-            "deprecated dsse",
+            "empty dsse",
             br#"{"dsseRequestV002":{"envelope":{},"verifiers":[]}}"#.to_vec(),
         ),
         (
