@@ -72,7 +72,9 @@ impl<'a> Writer<'a> {
     /// and no rename happens before every file's data is durable.
     pub(crate) fn commit(mut self) -> Result<(), Error> {
         let staged = std::mem::take(&mut self.staged);
-        in_parallel(&staged, |(tmp, _, f)| f.sync_all().map_err(|e| Error::io("fsync", tmp, &e)))?;
+        in_parallel(&staged, |(tmp, _, f)| {
+            f.sync_all().map_err(|e| Error::io("fsync", tmp, &e))
+        })?;
         for (tmp, target, f) in staged {
             drop(f);
             fs::rename(&tmp, &target).map_err(|e| Error::io("rename into", &target, &e))?;
@@ -96,7 +98,11 @@ fn in_parallel<T: Sync>(items: &[T], op: impl Fn(&T) -> Result<(), Error> + Sync
             let mut result = Ok(());
             for h in handles {
                 let r = h.join().unwrap_or_else(|_| {
-                    Err(Error::io("fsync", Path::new("(worker thread)"), &std::io::Error::other("it panicked")))
+                    Err(Error::io(
+                        "fsync",
+                        Path::new("(worker thread)"),
+                        &std::io::Error::other("it panicked"),
+                    ))
                 });
                 if result.is_ok() {
                     result = r;
