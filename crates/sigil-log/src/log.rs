@@ -827,9 +827,6 @@ impl Shared {
         sigil_tlog::verify_consistency(hwm.size, size, &proof, &hwm.root, &root)
             .map_err(|_| Error::InconsistentWithHighWaterMark { size: hwm.size })?;
         let new = HighWater { size, root };
-        if new != hwm || !self.hwm_path.exists() {
-            fsio::replace_file(&self.hwm_path, new.encode().as_bytes())?;
-        }
         let checkpoint = Checkpoint {
             origin: self.origin.clone(),
             size,
@@ -839,7 +836,20 @@ impl Shared {
         let hint = sigil_tlog::key_id(&self.origin, SIG_TYPE_ED25519, self.keys.ed25519_raw());
         let signed = SignedCheckpoint::sign(checkpoint, &self.origin, hint, |m| self.keys.sign_ed25519(m))?;
         let text = signed.to_text();
-        fsio::replace_file(&self.dir.join("checkpoint"), text.as_bytes())?;
+        // The high-water mark and the checkpoint go to disk together (one round of fsyncs instead of two). The
+        // tiles they describe are already durable, so any mix of old and new after a crash is consistent: a new
+        // mark with an old checkpoint is re-signed at start, an old mark with a new checkpoint is below it.
+        // The first mark ever is written on its own, first: a log with a checkpoint but no mark does not open.
+        let hwm_text = new.encode();
+        let checkpoint_path = self.dir.join("checkpoint");
+        let mut files: Vec<(&Path, &[u8])> = Vec::with_capacity(2);
+        if !self.hwm_path.exists() {
+            fsio::replace_file(&self.hwm_path, hwm_text.as_bytes())?;
+        } else if new != hwm {
+            files.push((&self.hwm_path, hwm_text.as_bytes()));
+        }
+        files.push((&checkpoint_path, text.as_bytes()));
+        fsio::replace_files(&files)?;
         Ok(text)
     }
 }
