@@ -33,7 +33,7 @@ use hyper::{Method, Request};
 use sigil_crypto::der_write as w;
 use sigil_crypto::{HashAlgorithm, KeyAlgorithm, Signer as _, SigningKey};
 
-use crate::logbench::{self, Server, Target, number};
+use crate::logbench::{self, ClientResult, Server, Target, number};
 
 type Result<T> = std::result::Result<T, String>;
 
@@ -509,17 +509,6 @@ fn check_answer(path: Endpoint, body: &[u8]) -> Result<()> {
     }
 }
 
-#[derive(Default)]
-struct ClientResult {
-    latencies_us: Vec<u32>,
-    ok: u64,
-    statuses: BTreeMap<u16, u64>,
-    errors: u64,
-    last_done: Option<Instant>,
-    check: Option<String>,
-    first_error: Option<String>,
-}
-
 async fn client(t: Target, mut sender: logbench::Sender, load: Load, deadline: Instant, n: usize) -> ClientResult {
     let mut r = ClientResult::default();
     let mut checked = n != 0;
@@ -691,19 +680,7 @@ async fn phase(
         .enumerate()
         .map(|(n, s)| tokio::spawn(client(t.clone(), s, load.clone(), deadline, n)))
         .collect();
-    let mut all = ClientResult::default();
-    for task in tasks {
-        let r = task.await.map_err(|e| format!("client task: {e}"))?;
-        all.latencies_us.extend(r.latencies_us);
-        all.ok += r.ok;
-        for (s, c) in r.statuses {
-            *all.statuses.entry(s).or_default() += c;
-        }
-        all.errors += r.errors;
-        all.last_done = all.last_done.max(r.last_done);
-        all.check = all.check.or(r.check);
-        all.first_error = all.first_error.or(r.first_error);
-    }
+    let mut all = logbench::join_clients(tasks).await?;
     let end = all.last_done.unwrap_or_else(Instant::now).max(start);
     let secs = (end - start).as_secs_f64().max(1e-9);
     let server_cpu = logbench::process_cpu(server.pid) - server_before;

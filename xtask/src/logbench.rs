@@ -775,14 +775,35 @@ struct Ctx<'a> {
     perf: Option<PathBuf>,
 }
 
+/// What one load-generating client saw (shared by the log and CA benchmarks).
 #[derive(Default)]
-struct ClientResult {
-    latencies_us: Vec<u32>,
-    ok: u64,
-    statuses: BTreeMap<u16, u64>,
-    errors: u64,
-    last_done: Option<Instant>,
-    check: Option<String>,
+pub(crate) struct ClientResult {
+    pub(crate) latencies_us: Vec<u32>,
+    pub(crate) ok: u64,
+    pub(crate) statuses: BTreeMap<u16, u64>,
+    pub(crate) errors: u64,
+    pub(crate) last_done: Option<Instant>,
+    pub(crate) check: Option<String>,
+    /// The first non-success answer, for the report.
+    pub(crate) first_error: Option<String>,
+}
+
+/// Waits for every client task and merges what they saw.
+pub(crate) async fn join_clients(tasks: Vec<tokio::task::JoinHandle<ClientResult>>) -> Result<ClientResult> {
+    let mut all = ClientResult::default();
+    for task in tasks {
+        let r = task.await.map_err(|e| format!("client task: {e}"))?;
+        all.latencies_us.extend(r.latencies_us);
+        all.ok += r.ok;
+        for (s, c) in r.statuses {
+            *all.statuses.entry(s).or_default() += c;
+        }
+        all.errors += r.errors;
+        all.last_done = all.last_done.max(r.last_done);
+        all.check = all.check.or(r.check);
+        all.first_error = all.first_error.or(r.first_error);
+    }
+    Ok(all)
 }
 
 /// One row of the final table.
@@ -851,18 +872,7 @@ async fn phase(ctx: &Ctx<'_>, name: &str, clients: usize, load: Load, limit: Lim
         .enumerate()
         .map(|(n, sender)| tokio::spawn(client(t.clone(), sender, load.clone(), deadline, n)))
         .collect();
-    let mut all = ClientResult::default();
-    for task in tasks {
-        let r = task.await.map_err(|e| format!("client task: {e}"))?;
-        all.latencies_us.extend(r.latencies_us);
-        all.ok += r.ok;
-        for (s, c) in r.statuses {
-            *all.statuses.entry(s).or_default() += c;
-        }
-        all.errors += r.errors;
-        all.last_done = all.last_done.max(r.last_done);
-        all.check = all.check.or(r.check);
-    }
+    let mut all = join_clients(tasks).await?;
     stop_sampling.store(true, Ordering::Relaxed);
     if let Some(p) = progress {
         p.abort();
