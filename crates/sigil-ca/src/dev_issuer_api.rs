@@ -15,7 +15,7 @@ use axum::routing::get;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Deserialize;
-use sigil_http::{BodyLimits, HttpError, read_body};
+use sigil_http::{BodyLimits, HttpError, form_decode, read_body};
 use sigil_oidc::dev::{DevClaims, DevIssuer};
 
 /// Tokens last ten minutes, like the certificates they buy.
@@ -117,7 +117,7 @@ fn params(q: &str) -> Result<Vec<(String, String)>, HttpError> {
         .filter(|p| !p.is_empty())
         .map(|pair| {
             let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            match (percent_decode(k), percent_decode(v)) {
+            match (form_decode(k), form_decode(v)) {
                 (Some(k), Some(v)) => Ok((k, v)),
                 _ => Err(HttpError::bad_request("bad percent-encoding")),
             }
@@ -306,30 +306,6 @@ fn encode(s: &str) -> String {
         .collect()
 }
 
-fn percent_decode(s: &str) -> Option<String> {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while let Some(&b) = bytes.get(i) {
-        match b {
-            b'%' => {
-                let hex = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
-                out.push(u8::from_str_radix(hex, 16).ok()?);
-                i += 3;
-            }
-            b'+' => {
-                out.push(b' ');
-                i += 1;
-            }
-            _ => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8(out).ok()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -359,9 +335,9 @@ mod tests {
     #[test]
     fn percent_coding_round_trips() {
         for s in ["a b&c=d", "ünï", "%%", "plain"] {
-            assert_eq!(percent_decode(&encode(s)).as_deref(), Some(s));
+            assert_eq!(form_decode(&encode(s)).as_deref(), Some(s));
         }
-        assert_eq!(percent_decode("%zz"), None);
+        assert_eq!(form_decode("%zz"), None);
         assert_eq!(html("<\"'&>"), "&lt;&quot;&#39;&amp;&gt;");
     }
 }

@@ -8,12 +8,14 @@
 mod body;
 mod error;
 mod metrics;
+mod query;
 mod server;
 mod tls;
 
 pub use body::{BodyLimits, read_body};
 pub use error::HttpError;
 pub use metrics::{Histogram, RouteMetrics, SECONDS};
+pub use query::{form_decode, percent_decode, query_params, required_u64, u64_param};
 /// A TLS server configuration (rustls).
 pub use rustls::ServerConfig as TlsConfig;
 pub use server::{ServerOptions, serve, serve_with_tls};

@@ -18,7 +18,7 @@ use serde::Deserialize;
 use sigil_bundle::TransparencyLogEntry;
 use sigil_bundle::bundle::{Checkpoint as CheckpointEnvelope, InclusionProof, KindVersion, LogId};
 use sigil_bundle::encoding::{Bytes as B64Bytes, Int64};
-use sigil_http::{BodyLimits, HttpError};
+use sigil_http::{BodyLimits, HttpError, query_params, required_u64, u64_param};
 use sigil_tlog::{Hash, hash_leaf};
 use tokio::sync::Semaphore;
 
@@ -343,34 +343,9 @@ fn v1_entry_at(s: &Shared, index: u64) -> Result<(String, serde_json::Value), Ap
     v1_entry(s, index, &body, time, &head)
 }
 
-/// Parses `name=value` pairs of a query string; duplicates and unknown names are errors.
-fn query_u64(query: Option<&str>, allowed: &[&str]) -> Result<Vec<Option<u64>>, ApiError> {
-    let mut out = vec![None; allowed.len()];
-    for pair in query.unwrap_or("").split('&').filter(|p| !p.is_empty()) {
-        let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
-        let slot = allowed
-            .iter()
-            .position(|a| *a == name)
-            .and_then(|i| out.get_mut(i))
-            .ok_or_else(|| ApiError::bad_request(format!("unknown query parameter {name:?}")))?;
-        if slot.is_some() {
-            return Err(ApiError::bad_request(format!("query parameter {name:?} given twice")));
-        }
-        let v = value
-            .parse::<u64>()
-            .ok()
-            .filter(|v| *v <= i64::MAX as u64)
-            .ok_or_else(|| ApiError::bad_request(format!("{name} must be a non-negative integer")))?;
-        *slot = Some(v);
-    }
-    Ok(out)
-}
-
 async fn get_by_index(State(s): S, RawQuery(q): RawQuery) -> ApiResult {
-    let [index] = query_u64(q.as_deref(), &["logIndex"])?[..] else {
-        return Err(ApiError::bad_request("logIndex is required"));
-    };
-    let index = index.ok_or_else(|| ApiError::bad_request("logIndex is required"))?;
+    let [index] = query_params(q.as_deref(), ["logIndex"])?;
+    let index = required_u64("logIndex", index)?;
     let (id, entry) = v1_entry_at(&s, index)?;
     Ok(json_response(StatusCode::OK, &serde_json::json!({ id: entry })))
 }
@@ -543,11 +518,10 @@ async fn public_key(State(s): S) -> Response {
 }
 
 async fn consistency(State(s): S, RawQuery(q): RawQuery) -> ApiResult {
-    let [first, last, _tree_id] = query_u64(q.as_deref(), &["firstSize", "lastSize", "treeID"])?[..] else {
-        return Err(ApiError::bad_request("lastSize is required"));
-    };
-    let last = last.ok_or_else(|| ApiError::bad_request("lastSize is required"))?;
-    let first = first.unwrap_or(1);
+    let [first, last, tree_id] = query_params(q.as_deref(), ["firstSize", "lastSize", "treeID"])?;
+    u64_param("treeID", tree_id)?;
+    let last = required_u64("lastSize", last)?;
+    let first = u64_param("firstSize", first)?.unwrap_or(1);
     let size = s.log.size();
     if first == 0 {
         return Err(ApiError::bad_request("firstSize must be at least 1"));

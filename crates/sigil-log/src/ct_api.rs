@@ -12,7 +12,7 @@ use axum::routing::{get, post};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use serde::Deserialize;
-use sigil_http::{BodyLimits, HttpError};
+use sigil_http::{BodyLimits, HttpError, query_params, required_u64};
 use tokio::sync::Semaphore;
 
 use crate::Error;
@@ -147,59 +147,8 @@ async fn get_roots(State(s): S) -> Response {
     json(&serde_json::json!({ "certificates": certs }))
 }
 
-/// Decodes `%XX` escapes; a literal `+` stays `+` (base64 never holds a space, and some clients do not escape it).
-fn percent_decode(v: &str) -> Option<String> {
-    let bytes = v.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while let Some(&b) = bytes.get(i) {
-        if b == b'%' {
-            let hex = bytes.get(i + 1..i + 3)?;
-            let hex = std::str::from_utf8(hex).ok()?;
-            out.push(u8::from_str_radix(hex, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(b);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).ok()
-}
-
-/// The values of `names` in a query string; unknown or repeated names are errors.
-fn query<const N: usize>(q: Option<&str>, names: [&str; N]) -> Result<[Option<String>; N], HttpError> {
-    let mut out: [Option<String>; N] = std::array::from_fn(|_| None);
-    for pair in q.unwrap_or("").split('&').filter(|p| !p.is_empty()) {
-        let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
-        let slot = names
-            .iter()
-            .position(|n| *n == name)
-            .and_then(|i| out.get_mut(i))
-            .ok_or_else(|| HttpError::bad_request(format!("unknown query parameter {:?}", truncate(name))))?;
-        if slot.is_some() {
-            return Err(HttpError::bad_request(format!("query parameter {name:?} given twice")));
-        }
-        let value =
-            percent_decode(value).ok_or_else(|| HttpError::bad_request(format!("{name} is not well-formed")))?;
-        *slot = Some(value);
-    }
-    Ok(out)
-}
-
-fn truncate(s: &str) -> String {
-    s.chars().take(64).collect()
-}
-
-fn required_u64(name: &str, v: Option<String>) -> Result<u64, HttpError> {
-    v.ok_or_else(|| HttpError::bad_request(format!("{name} is required")))?
-        .parse::<u64>()
-        .ok()
-        .filter(|v| *v <= i64::MAX as u64)
-        .ok_or_else(|| HttpError::bad_request(format!("{name} must be a non-negative integer")))
-}
-
 async fn get_sth_consistency(State(s): S, RawQuery(q): RawQuery) -> ApiResult {
-    let [first, second] = query(q.as_deref(), ["first", "second"])?;
+    let [first, second] = query_params(q.as_deref(), ["first", "second"])?;
     let first = required_u64("first", first)?;
     let second = required_u64("second", second)?;
     let size = s.ct.log().size();
@@ -219,7 +168,7 @@ async fn get_sth_consistency(State(s): S, RawQuery(q): RawQuery) -> ApiResult {
 }
 
 async fn get_proof_by_hash(State(s): S, RawQuery(q): RawQuery) -> ApiResult {
-    let [hash, tree_size] = query(q.as_deref(), ["hash", "tree_size"])?;
+    let [hash, tree_size] = query_params(q.as_deref(), ["hash", "tree_size"])?;
     let tree_size = required_u64("tree_size", tree_size)?;
     let hash: [u8; 32] = hash
         .and_then(|h| B64.decode(h).ok())
@@ -240,28 +189,4 @@ async fn get_proof_by_hash(State(s): S, RawQuery(q): RawQuery) -> ApiResult {
     let proof = s.ct.log().inclusion_proof(index, tree_size).map_err(from_log)?;
     let proof: Vec<String> = proof.iter().map(|h| B64.encode(h)).collect();
     Ok(json(&serde_json::json!({ "leaf_index": index, "audit_path": proof })))
-}
-
-#[cfg(test)]
-mod tests {
-    #![allow(clippy::unwrap_used)]
-    use super::*;
-
-    #[test]
-    fn percent_decoding() {
-        assert_eq!(percent_decode("a%2Bb%2f%3D+").unwrap(), "a+b/=+");
-        assert!(percent_decode("%zz").is_none());
-        assert!(percent_decode("%2").is_none());
-        assert!(percent_decode("%ff").is_none());
-    }
-
-    #[test]
-    fn query_parsing() {
-        let [a, b] = query(Some("first=1&second=2"), ["first", "second"]).unwrap();
-        assert_eq!((a.as_deref(), b.as_deref()), (Some("1"), Some("2")));
-        assert!(query(Some("first=1&first=2"), ["first", "second"]).is_err());
-        assert!(query(Some("third=1"), ["first", "second"]).is_err());
-        assert!(required_u64("x", Some("-1".into())).is_err());
-        assert!(required_u64("x", None).is_err());
-    }
 }
