@@ -27,7 +27,7 @@ use std::time::{Duration, Instant};
 
 use sigil_bundle::encoding::decode_base64;
 use sigil_tlog::{Hash, MerkleTree, NoteVerifier, SignedCheckpoint, hash_leaf};
-use support::{EntrySigner, Resp, SIGIL, Server, http, parse_bundle, serve_command, tail, tiles_of};
+use support::{EntrySigner, Resp, SIGIL, Server, http, rederive_tree, serve_command, tail};
 /// The checkpoint origin of a log served on 127.0.0.1 (whatever the port).
 const ORIGIN: &str = "127.0.0.1";
 /// The minimums.
@@ -299,52 +299,7 @@ fn check_tree(checkpoint_text: &str, source: &Source<'_>, sh: &Shared, what: &st
     let cp = SignedCheckpoint::open(checkpoint_text, &sh.checkpoint_verifier, ORIGIN)
         .unwrap_or_else(|e| panic!("{what}: the checkpoint does not verify: {e}\n{checkpoint_text}"));
     let (size, root) = (cp.checkpoint.size, cp.checkpoint.root_hash);
-    let mut leaves = Vec::with_capacity(usize::try_from(size).unwrap());
-    for (index, width) in tiles_of(size) {
-        let tile_path = sigil_tlog::tile_path(0, index, width).unwrap();
-        let tile = source(&tile_path).unwrap_or_else(|e| panic!("{what}: {e}"));
-        assert_eq!(
-            tile.len(),
-            usize::from(width) * 32,
-            "{what}: {tile_path} has the wrong length"
-        );
-        let bundle_path = sigil_tlog::entries_path(index, width).unwrap();
-        let bundle = source(&bundle_path).unwrap_or_else(|e| panic!("{what}: {e}"));
-        let entries = parse_bundle(&bundle).unwrap_or_else(|| panic!("{what}: {bundle_path} is malformed"));
-        assert_eq!(
-            entries.len(),
-            usize::from(width),
-            "{what}: {bundle_path} has the wrong count"
-        );
-        for (hash, entry) in tile.chunks_exact(32).zip(entries) {
-            let hash: Hash = hash.try_into().unwrap();
-            assert_eq!(
-                hash,
-                hash_leaf(entry),
-                "{what}: {tile_path} and {bundle_path} disagree at leaf {}",
-                leaves.len()
-            );
-            leaves.push(hash);
-        }
-    }
-    let tree = MerkleTree::from_leaf_hashes(leaves.iter().copied());
-    assert_eq!(
-        tree.current_root(),
-        root,
-        "{what}: the tree re-derived from the tiles is not the signed one"
-    );
-    for level in 1..=sigil_tlog::MAX_TILE_LEVEL {
-        let n = size >> (8 * u32::from(level));
-        if n == 0 {
-            break;
-        }
-        for (index, width) in tiles_of(n) {
-            let path = sigil_tlog::tile_path(level, index, width).unwrap();
-            let tile = source(&path).unwrap_or_else(|e| panic!("{what}: {e}"));
-            let expected: Vec<u8> = tree.tile(level, index, width).unwrap().concat();
-            assert_eq!(tile, expected, "{what}: {path} is not the tree re-derived from level 0");
-        }
-    }
+    let (leaves, tree) = rederive_tree(size, &root, source, what);
     let mut seen = HashMap::with_capacity(leaves.len());
     for (i, leaf) in leaves.iter().enumerate() {
         if let Some(first) = seen.insert(*leaf, i) {

@@ -33,8 +33,8 @@ use std::sync::atomic::{AtomicU64, Ordering::SeqCst};
 use std::time::{Duration, Instant};
 
 use sigil_bundle::encoding::decode_base64;
-use sigil_tlog::{Hash, MerkleTree, SignedCheckpoint, hash_leaf};
-use support::{EntrySigner, SIGIL, Server, http, parse_bundle, serve_command, tiles_of};
+use sigil_tlog::{Hash, SignedCheckpoint, hash_leaf};
+use support::{EntrySigner, SIGIL, Server, http, rederive_tree, serve_command};
 /// Acknowledged submissions to drive (the row asks for a 10k-entry load).
 const TARGET: u64 = 10_000;
 const WORKERS: usize = 32;
@@ -558,36 +558,8 @@ fn power_loss_audit_under_load() {
     let cp_text = std::fs::read_to_string(dir.join("checkpoint")).unwrap();
     let cp = SignedCheckpoint::parse(&cp_text).unwrap();
     let (size, root) = (cp.checkpoint.size, cp.checkpoint.root_hash);
-    let mut leaves = Vec::new();
-    for (index, width) in tiles_of(size) {
-        let tile = std::fs::read(dir.join(sigil_tlog::tile_path(0, index, width).unwrap())).unwrap();
-        let bundle = std::fs::read(dir.join(sigil_tlog::entries_path(index, width).unwrap())).unwrap();
-        let entries = parse_bundle(&bundle).unwrap();
-        assert_eq!(tile.len(), usize::from(width) * 32);
-        assert_eq!(entries.len(), usize::from(width));
-        for (h, e) in tile.chunks_exact(32).zip(entries) {
-            let h: Hash = h.try_into().unwrap();
-            assert_eq!(h, hash_leaf(e), "tile and bundle disagree at leaf {}", leaves.len());
-            leaves.push(h);
-        }
-    }
-    let tree = MerkleTree::from_leaf_hashes(leaves.iter().copied());
-    assert_eq!(
-        tree.current_root(),
-        root,
-        "the tree re-derived from the tiles is not the checkpoint's"
-    );
-    for level in 1..=sigil_tlog::MAX_TILE_LEVEL {
-        let n = size >> (8 * u32::from(level));
-        if n == 0 {
-            break;
-        }
-        for (index, width) in tiles_of(n) {
-            let path = sigil_tlog::tile_path(level, index, width).unwrap();
-            let tile = std::fs::read(dir.join(&path)).unwrap();
-            assert_eq!(tile, tree.tile(level, index, width).unwrap().concat(), "{path}");
-        }
-    }
+    let from_disk = |path: &str| std::fs::read(dir.join(path)).map_err(|e| format!("{path}: {e}"));
+    let (leaves, _) = rederive_tree(size, &root, &from_disk, "after the power-loss run");
     let mut seen = HashMap::new();
     for (i, l) in leaves.iter().enumerate() {
         assert!(seen.insert(*l, i).is_none(), "leaf {i} is in the tree twice");

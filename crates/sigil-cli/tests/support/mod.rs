@@ -660,3 +660,61 @@ impl LogWithFulcio {
         })
     }
 }
+
+/// Re-derives the tree of size `size` from the level-0 tiles and entry bundles that `source` serves (by tile path),
+/// checks it against the signed `root`, and checks every higher-level tile against it (fsck for L-12/L-13).
+/// Returns the leaf hashes and the tree.
+pub fn rederive_tree(
+    size: u64,
+    root: &sigil_tlog::Hash,
+    source: &dyn Fn(&str) -> Result<Vec<u8>, String>,
+    what: &str,
+) -> (Vec<sigil_tlog::Hash>, sigil_tlog::MerkleTree) {
+    let mut leaves = Vec::with_capacity(usize::try_from(size).unwrap());
+    for (index, width) in tiles_of(size) {
+        let tile_path = sigil_tlog::tile_path(0, index, width).unwrap();
+        let tile = source(&tile_path).unwrap_or_else(|e| panic!("{what}: {e}"));
+        assert_eq!(
+            tile.len(),
+            usize::from(width) * 32,
+            "{what}: {tile_path} has the wrong length"
+        );
+        let bundle_path = sigil_tlog::entries_path(index, width).unwrap();
+        let bundle = source(&bundle_path).unwrap_or_else(|e| panic!("{what}: {e}"));
+        let entries = parse_bundle(&bundle).unwrap_or_else(|| panic!("{what}: {bundle_path} is malformed"));
+        assert_eq!(
+            entries.len(),
+            usize::from(width),
+            "{what}: {bundle_path} has the wrong count"
+        );
+        for (hash, entry) in tile.chunks_exact(32).zip(entries) {
+            let hash: sigil_tlog::Hash = hash.try_into().unwrap();
+            assert_eq!(
+                hash,
+                sigil_tlog::hash_leaf(entry),
+                "{what}: {tile_path} and {bundle_path} disagree at leaf {}",
+                leaves.len()
+            );
+            leaves.push(hash);
+        }
+    }
+    let tree = sigil_tlog::MerkleTree::from_leaf_hashes(leaves.iter().copied());
+    assert_eq!(
+        &tree.current_root(),
+        root,
+        "{what}: the tree re-derived from the tiles is not the signed one"
+    );
+    for level in 1..=sigil_tlog::MAX_TILE_LEVEL {
+        let n = size >> (8 * u32::from(level));
+        if n == 0 {
+            break;
+        }
+        for (index, width) in tiles_of(n) {
+            let path = sigil_tlog::tile_path(level, index, width).unwrap();
+            let tile = source(&path).unwrap_or_else(|e| panic!("{what}: {e}"));
+            let expected: Vec<u8> = tree.tile(level, index, width).unwrap().concat();
+            assert_eq!(tile, expected, "{what}: {path} is not the tree re-derived from level 0");
+        }
+    }
+    (leaves, tree)
+}
