@@ -31,6 +31,8 @@ use sigil_oidc::{IssuerConfig, IssuerType, JwksCache, OidcConfig, Validator};
 use sigil_x509::{Certificate, Issuer, SignedSct};
 use tokio::net::TcpListener;
 
+use crate::unix_now;
+
 /// Sigstore's TSA policy OID arc (PROTOCOL.md §3): `1.3.6.1.4.1.57264.2`.
 pub const TSA_POLICY: &str = "1.3.6.1.4.1.57264.2";
 /// Where the development issuer lives under the base URL.
@@ -95,12 +97,6 @@ impl PrecertLog for InProcessCt {
 
 fn err(what: &str) -> impl Fn(String) -> String + '_ {
     move |e| format!("{what}: {e}")
-}
-
-fn unix_now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
 }
 
 /// The development issuer of `dir` (key in `oidc/dev-issuer.pk8`, URL in `oidc/issuer-url`), created if absent.

@@ -47,6 +47,13 @@ enum Command {
     DevToken(serve::DevTokenArgs),
 }
 
+/// The wall clock in Unix seconds: the CLI's only clock read (libraries take time as a parameter).
+fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {

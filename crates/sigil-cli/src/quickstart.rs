@@ -20,6 +20,7 @@ use sigil_trust::TrustedMaterial;
 use sigil_verify::{Artifact, SignerCheck, TimeSource, VerifiedBundle, VerifiedSigner, Verifier, VerifierOptions};
 
 use crate::instance::{Instance, InstanceConfig, load_dev_issuer};
+use crate::unix_now;
 
 #[derive(Debug, Args)]
 pub struct QuickstartArgs {
@@ -58,12 +59,6 @@ fn rfc3339(t: i64) -> String {
         .ok()
         .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
         .unwrap_or_else(|| t.to_string())
-}
-
-fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
 }
 
 pub fn run(args: QuickstartArgs) -> ExitCode {
@@ -143,7 +138,7 @@ fn sign_and_verify(
     };
     let issuer = load_dev_issuer(data_dir)?;
     let raw = issuer
-        .mint(&DevClaims::email(args.email.clone()), now(), 600)
+        .mint(&DevClaims::email(args.email.clone()), unix_now(), 600)
         .map_err(|e| format!("minting a token: {e}"))?;
     let token = IdentityToken::parse(&raw).map_err(|e| format!("reading the token: {e}"))?;
     println!("2. Got an identity token for {} from {}", args.email, token.issuer());
@@ -155,11 +150,11 @@ fn sign_and_verify(
     let trust = TrustedMaterial::from_trusted_root(&root).map_err(|e| e.to_string())?;
 
     let signing_started = Instant::now();
-    let services = sigil_sign::select_services(&config, now(), RekorVersion::Auto).map_err(|e| e.to_string())?;
+    let services = sigil_sign::select_services(&config, unix_now(), RekorVersion::Auto).map_err(|e| e.to_string())?;
     let http = HttpClient::new(ClientOptions::default()).map_err(|e| e.to_string())?;
     let ctx = SigningContext::new(trust.clone(), services, &http, &http, &http).map_err(|e| e.to_string())?;
     let file = std::fs::File::open(&artifact).map_err(|e| format!("reading {}: {e}", artifact.display()))?;
-    let signed = ctx.sign_artifact(&token, file, &now).map_err(|e| e.to_string())?;
+    let signed = ctx.sign_artifact(&token, file, &unix_now).map_err(|e| e.to_string())?;
     let signed_ms = signing_started.elapsed().as_millis();
     let bundle_path = tmp.join("bundle.sigstore.json");
     std::fs::write(&bundle_path, signed.json.as_bytes()).map_err(|e| format!("writing the bundle: {e}"))?;
@@ -181,7 +176,7 @@ fn sign_and_verify(
     let digest =
         Artifact::from_reader(HashAlgorithm::Sha2_256, file).map_err(|e| format!("reading the artifact: {e}"))?;
     let verified = verifier
-        .verify(&bundle, &digest, SignerCheck::Identity(&policy), now())
+        .verify(&bundle, &digest, SignerCheck::Identity(&policy), unix_now())
         .map_err(|e| format!("verification failed: {e}"))?;
     println!(
         "4. Verified the bundle offline against {}:",

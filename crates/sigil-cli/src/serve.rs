@@ -119,10 +119,7 @@ pub fn dev_token(args: &DevTokenArgs) -> ExitCode {
     };
     let mut claims = DevClaims::email(args.email.clone());
     claims.sub.clone_from(&args.sub);
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(0));
-    match issuer.mint(&claims, now, args.ttl) {
+    match issuer.mint(&claims, crate::unix_now(), args.ttl) {
         Ok(token) => {
             println!("{token}");
             ExitCode::SUCCESS

@@ -16,6 +16,8 @@ use sigil_client::{ClientOptions, HttpClient};
 use sigil_sign::{IdentityToken, RekorVersion, Signed, SigningContext};
 use sigil_trust::TrustedMaterial;
 
+use crate::unix_now;
+
 /// Largest in-toto statement or predicate read (the bundle limit).
 const MAX_STATEMENT_BYTES: usize = 32 << 20;
 
@@ -201,12 +203,6 @@ fn finish(r: Result<(Signed, PathBuf), String>) -> ExitCode {
     }
 }
 
-fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
-}
-
 fn read_limited(path: &Path, max: usize, what: &str) -> Result<Vec<u8>, String> {
     let f = std::fs::File::open(path).map_err(|e| format!("reading {what} {}: {e}", path.display()))?;
     let mut out = Vec::new();
@@ -322,7 +318,7 @@ fn identity_token(
 fn run(req: Request) -> Result<(Signed, PathBuf), String> {
     let (root, config) = instance(&req.instance)?;
     let trust = TrustedMaterial::from_trusted_root(&root).map_err(|e| format!("loading the trust material: {e}"))?;
-    let services = sigil_sign::select_services(&config, now(), req.rekor).map_err(|e| e.to_string())?;
+    let services = sigil_sign::select_services(&config, unix_now(), req.rekor).map_err(|e| e.to_string())?;
     let http = http_client(&req.instance)?;
     let token = identity_token(
         req.token.as_deref(),
@@ -331,7 +327,7 @@ fn run(req: Request) -> Result<(Signed, PathBuf), String> {
         &http,
     )?;
     let ctx = SigningContext::new(trust, services, &http, &http, &http).map_err(|e| e.to_string())?;
-    let clock = now;
+    let clock = unix_now;
     let signed = match &req.what {
         What::Blob(path) => {
             let f = std::fs::File::open(path).map_err(|e| format!("reading the artifact {}: {e}", path.display()))?;

@@ -214,10 +214,7 @@ fn verify(req: &Request) -> Result<(VerifiedBundle, String), VerificationError> 
         }
     };
 
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0);
+    let now = crate::unix_now();
 
     let digest_alg = match bundle.content()? {
         Content::MessageSignature(ms) => match &ms.message_digest {
