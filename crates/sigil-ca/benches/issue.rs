@@ -134,7 +134,7 @@ fn bench(c: &mut Criterion) {
             .block_on(ca.issue(SigningCertRequest::parse(body, None).unwrap(), now))
             .unwrap();
         assert_eq!(
-            Certificate::from_der(&issued.chain[0]).unwrap().public_key(),
+            Certificate::from_der(&issued.certificate).unwrap().public_key(),
             leaf.public_key()
         );
         g.bench_function(name, |b| {

@@ -40,10 +40,10 @@ pub struct CertificateAuthority {
     ct: Arc<dyn PrecertLog>,
 }
 
-/// An issued certificate with its chain, leaf first (DER).
+/// An issued certificate (DER); its issuers are [`CertificateAuthority::chain`].
 #[derive(Debug, Clone)]
 pub struct Issued {
-    pub chain: Vec<Vec<u8>>,
+    pub certificate: Vec<u8>,
 }
 
 impl CertificateAuthority {
@@ -104,9 +104,6 @@ impl CertificateAuthority {
             .map_err(|e| Error::Unavailable(format!("encoding the SCT: {e}")))?;
         let cert = finish_certificate(&self.issuer, &leaf, &serial, &sct_list)
             .map_err(|e| Error::Unavailable(format!("building the certificate: {e}")))?;
-        let mut chain = Vec::with_capacity(self.chain.len() + 1);
-        chain.push(cert);
-        chain.extend(self.chain.iter().cloned());
-        Ok(Issued { chain })
+        Ok(Issued { certificate: cert })
     }
 }

@@ -23,6 +23,8 @@ const LIMITS: BodyLimits = BodyLimits::json(64 * 1024);
 #[derive(Debug)]
 struct Shared {
     ca: Arc<CertificateAuthority>,
+    /// The CA's chain (issuing certificate … root) as PEM, encoded once.
+    chain_pem: Vec<String>,
     configuration: serde_json::Value,
     metrics: Arc<RouteMetrics>,
 }
@@ -32,6 +34,7 @@ type S = State<Arc<Shared>>;
 /// The router. `configuration` is the body of `GET /api/v2/configuration` (the issuers the CA accepts).
 pub fn router(ca: Arc<CertificateAuthority>, configuration: serde_json::Value, metrics: Arc<RouteMetrics>) -> Router {
     let shared = Arc::new(Shared {
+        chain_pem: ca.chain().iter().map(|der| pem(der)).collect(),
         ca,
         configuration,
         metrics,
@@ -64,11 +67,8 @@ fn bearer(headers: &HeaderMap) -> Result<Option<&str>, HttpError> {
     }
 }
 
-fn pem_chain(chain: &[Vec<u8>]) -> Vec<String> {
-    chain
-        .iter()
-        .map(|der| sigil_crypto::pem_encode("CERTIFICATE", der))
-        .collect()
+fn pem(der: &[u8]) -> String {
+    sigil_crypto::pem_encode("CERTIFICATE", der)
 }
 
 async fn signing_cert(State(s): S, req: Request) -> Result<Response, HttpError> {
@@ -77,13 +77,14 @@ async fn signing_cert(State(s): S, req: Request) -> Result<Response, HttpError> 
     let now = unix_now();
     let issued = s.ca.issue(request, now).await?;
     let body = serde_json::json!({
-        "signedCertificateEmbeddedSct": {"chain": {"certificates": pem_chain(&issued.chain)}}
+        "signedCertificateEmbeddedSct": {"chain": {"certificates":
+            std::iter::once(pem(&issued.certificate)).chain(s.chain_pem.iter().cloned()).collect::<Vec<_>>()}}
     });
     Ok((StatusCode::CREATED, axum::Json(body)).into_response())
 }
 
 async fn trust_bundle(State(s): S) -> Response {
-    let body = serde_json::json!({"chains": [{"certificates": pem_chain(s.ca.chain())}]});
+    let body = serde_json::json!({"chains": [{"certificates": s.chain_pem}]});
     axum::Json(body).into_response()
 }
 
