@@ -6,16 +6,19 @@
 //! dirty from a write/ftruncate until an fsync/fdatasync of it; a directory from a create/rename/unlink/mkdir/rmdir
 //! in it until an fsync of it). Dropping every un-fsynced page at the instant a `HTTP/1.1 201` starts to go out
 //! must lose nothing that answer acknowledges: the 201 is matched to its entry (the entry ID at the start of the
-//! body gives the leaf hash, the client's copy of the answer its index), and every change made up to the rename of
-//! the first checkpoint covering that index must be durable by then. Renaming a file that is not fsynced is a
-//! violation on its own. Copies of the real trace with fsyncs removed must fail the same audit.
+//! body gives the leaf hash, the client's copy of the answer its index), and every change made up to the commit of
+//! the first checkpoint covering that index (the end of the fdatasync of `checkpoint.slots` after its write) must
+//! be durable by then. Renaming a file that is not fsynced is a violation on its own. Copies of the real trace with
+//! fsyncs removed must fail the same audit.
 //!
 //! Exempt (derived data, or garbage recovery removes): files under `DIR/tmp/` (temp files not renamed yet; open
-//! clears the directory), and the redb files `dedup.redb` (index.rs: "derived data … re-read from [level-0
+//! clears the directory), the redb files `dedup.redb` (index.rs: "derived data … re-read from [level-0
 //! tiles] at open", per-batch commits are deliberately non-durable) and `search.redb` (search.rs: best-effort,
-//! resumes from the size it recorded), with their directory entries. Changes made after that checkpoint's rename
-//! belong to later, not yet acknowledged batches (answers of one batch go out while the next is written) and may
-//! still be pending.
+//! resumes from the size it recorded), and the copies kept for static servers that open rewrites from the journal
+//! and the slot file (journal.rs): the level-0 partial tiles `tile/0/<N>.p/<W>`, the partial entry bundles
+//! `tile/entries/<N>.p/<W>` and the text `checkpoint`; with their directory entries. Changes made after that
+//! checkpoint's commit belong to later, not yet acknowledged batches (answers of one batch go out while the next
+//! is written) and may still be pending.
 //!
 //! After the load the server is stopped (SIGTERM), restarted without strace, and the L-12 invariants are checked:
 //! every acknowledged entry is read back by index with the same leaf hash, the tree re-derived from the tiles
@@ -55,10 +58,10 @@ struct Audit {
     files: HashMap<String, FileState>,
     /// directory → entry name → sequence number of the change not yet made durable.
     dirs: HashMap<String, BTreeMap<String, u64>>,
-    /// (sequence number of the rename onto `DIR/checkpoint`, tree size) of every checkpoint committed.
+    /// (sequence number of the end of the fdatasync that made it durable, tree size) of every checkpoint committed.
     checkpoints: Vec<(u64, u64)>,
-    /// Tree size written into a `checkpoint.tmp` not renamed yet.
-    staged_checkpoint: HashMap<String, u64>,
+    /// Tree size last written into `checkpoint.slots`, not yet made durable.
+    staged_checkpoint: Option<u64>,
     /// First 14 hex digits of a leaf hash → its index (from the clients' 201s): identifies the entry a 201 in the
     /// trace answers (its body starts `{"<16 hex tree ID><leaf hash hex>`, which `-s 32` shows 14 digits of).
     leaf_index: HashMap<String, u64>,
@@ -142,9 +145,19 @@ impl Audit {
     /// Derived data and temp files: losing their pages (or directory entries) loses nothing acknowledged.
     fn exempt(&self, path: &str) -> bool {
         let name = parent(path).1;
+        let static_copy = ["tile/0/", "tile/entries/"].iter().any(|prefix| {
+            path.strip_prefix(&format!("{}/{prefix}", self.dir))
+                .and_then(|rest| rest.split('/').next())
+                .is_some_and(|tile| tile.ends_with(".p"))
+        });
         path.starts_with(&format!("{}/tmp/", self.dir))
             || path == format!("{}/tmp", self.dir)
-            || ((name == "dedup.redb" || name == "search.redb") && parent(path).0 == self.dir)
+            || ((name == "dedup.redb" || name == "search.redb" || name == "checkpoint") && parent(path).0 == self.dir)
+            || static_copy
+    }
+
+    fn checkpoint_slots(&self) -> String {
+        format!("{}/checkpoint.slots", self.dir)
     }
 
     /// A path argument made absolute (relative ones against the annotated dirfd).
@@ -208,11 +221,14 @@ impl Audit {
         }
         match fd_path(args) {
             Some(p) if self.under(&p) => {
-                if p == format!("{}/checkpoint.tmp", self.dir) {
-                    // `<origin>\n<size>\n<root>\n...` (escaped by strace)
+                if p == self.checkpoint_slots() {
+                    // A slot starts with the note: `<origin>\n<size>\n<root>\n...` (escaped by strace)
                     let text = quoted(args).into_iter().next().unwrap_or_default();
-                    if let Some(size) = text.split("\\n").nth(1).and_then(|n| n.parse().ok()) {
-                        self.staged_checkpoint.insert(p.clone(), size);
+                    match text.split("\\n").nth(1).and_then(|n| n.parse().ok()) {
+                        Some(size) => self.staged_checkpoint = Some(size),
+                        None => self.violations.push(format!(
+                            "trace line {seq}: a checkpoint of unknown size was written ({text:?})"
+                        )),
                     }
                 }
                 let f = self.files.entry(p).or_default();
@@ -270,7 +286,7 @@ impl Audit {
         found.sort();
         for f in found.into_iter().take(5) {
             self.violations.push(format!(
-                "trace line {seq}: HTTP 201 (checkpoint renamed at line {cp}) while {f}"
+                "trace line {seq}: HTTP 201 (checkpoint committed at line {cp}) while {f}"
             ));
         }
     }
@@ -306,10 +322,16 @@ impl Audit {
                     return;
                 }
                 self.fsyncs += 1;
+                let committing = p == self.checkpoint_slots();
                 if let Some(f) = self.files.get_mut(&p) {
                     // Only what was fully written before the fsync started is covered by it.
                     if f.last_write_start < start && f.writes_in_flight == 0 {
                         f.dirty_since = None;
+                        if committing {
+                            if let Some(size) = self.staged_checkpoint.take() {
+                                self.checkpoints.push((seq, size));
+                            }
+                        }
                     }
                 }
                 if let Some(pending) = self.dirs.get_mut(&p) {
@@ -340,14 +362,6 @@ impl Audit {
                 self.files.insert(to.clone(), state);
                 self.dir_change(&from, seq);
                 self.dir_change(&to, seq);
-                if to == format!("{}/checkpoint", self.dir) {
-                    match self.staged_checkpoint.remove(&from) {
-                        Some(size) => self.checkpoints.push((seq, size)),
-                        None => self.violations.push(format!(
-                            "trace line {seq}: a checkpoint of unknown size was renamed into place"
-                        )),
-                    }
-                }
             }
             "unlink" | "unlinkat" | "rmdir" => {
                 let Some(p) = quoted(call_args).into_iter().next() else {
@@ -514,11 +528,21 @@ fn power_loss_audit_under_load() {
     // The same trace with fsyncs removed must fail the audit: the replay is not vacuous on real data.
     let d = dir.to_str().unwrap();
     type DropLine<'a> = Box<dyn Fn(&str) -> bool + 'a>;
-    let mutations: [(&str, DropLine<'_>, &str); 3] = [
+    let mutations: [(&str, DropLine<'_>, &str); 5] = [
         (
             "no fdatasync of integrated-times",
-            Box::new(|l: &str| l.contains("fdatasync(")),
+            Box::new(|l: &str| l.contains("fdatasync(") && l.contains("/integrated-times>")),
             "integrated-times",
+        ),
+        (
+            "no fdatasync of the journal",
+            Box::new(|l: &str| l.contains("fdatasync(") && l.contains("/journal/")),
+            "/journal/",
+        ),
+        (
+            "no fdatasync of the checkpoint's slot file",
+            Box::new(|l: &str| l.contains("fdatasync(") && l.contains("/checkpoint.slots>")),
+            "before any checkpoint covering it",
         ),
         (
             "no directory fsyncs under tile/",
@@ -614,23 +638,32 @@ mod audit_self_test {
 
     const LEAF: [u8; 32] = [0xab; 32];
 
-    const GOOD: &str = r#"1 openat(AT_FDCWD</>, "/d/tmp/1.0.tmp", O_WRONLY|O_CREAT|O_TRUNC|O_CLOEXEC, 0666) = 5</d/tmp/1.0.tmp>
-1 write(5</d/tmp/1.0.tmp>, "abc", 3) = 3
-1 fsync(5</d/tmp/1.0.tmp>) = 0
-1 rename("/d/tmp/1.0.tmp", "/d/tile/0/000.p/1") = 0
-1 openat(AT_FDCWD</>, "/d/tile/0/000.p", O_RDONLY|O_CLOEXEC) = 6</d/tile/0/000.p>
-1 fsync(6</d/tile/0/000.p>) = 0
-1 openat(AT_FDCWD</>, "/d/checkpoint.tmp", O_WRONLY|O_CREAT|O_TRUNC|O_CLOEXEC, 0666) = 5</d/checkpoint.tmp>
-1 write(5</d/checkpoint.tmp>, "127.0.0.1\\n1\\nq83vq83v"..., 90) = 90
-1 fsync(5</d/checkpoint.tmp>) = 0
-1 rename("/d/checkpoint.tmp", "/d/checkpoint") = 0
-2 pwrite64(9</d/dedup.redb>, "zz", 2, 0) = 2
-1 openat(AT_FDCWD</>, "/d", O_RDONLY|O_CLOEXEC) = 6</d>
-1 fsync(6</d> <unfinished ...>
+    const GOOD: &str = r#"1 openat(AT_FDCWD</>, "/d/journal/0", O_WRONLY|O_CREAT|O_TRUNC|O_CLOEXEC, 0666) = 7</d/journal/0>
+1 write(7</d/journal/0>, "\0\3abc", 5) = 5
+1 fdatasync(7</d/journal/0>) = 0
+1 openat(AT_FDCWD</>, "/d/journal", O_RDONLY|O_CLOEXEC) = 6</d/journal>
+1 fsync(6</d/journal> <unfinished ...>
 3 writev(16<socket:[1]>, [{iov_base="HTTP/1.1 200 OK\r\n"..., iov_len=1}], 1) = 1
 1 <... fsync resumed>) = 0
+1 openat(AT_FDCWD</>, "/d/tmp/1.0.tmp", O_WRONLY|O_CREAT|O_TRUNC|O_CLOEXEC, 0666) = 5</d/tmp/1.0.tmp>
+1 write(5</d/tmp/1.0.tmp>, "abc", 3) = 3
+1 fsync(5</d/tmp/1.0.tmp>) = 0
+1 rename("/d/tmp/1.0.tmp", "/d/tile/0/000") = 0
+1 openat(AT_FDCWD</>, "/d/tile/0", O_RDONLY|O_CLOEXEC) = 6</d/tile/0>
+1 fsync(6</d/tile/0>) = 0
 1 openat(AT_FDCWD</>, "/d/tmp/1.1.tmp", O_WRONLY|O_CREAT|O_TRUNC|O_CLOEXEC, 0666) = 5</d/tmp/1.1.tmp>
 1 write(5</d/tmp/1.1.tmp>, "abc", 3) = 3
+1 rename("/d/tmp/1.1.tmp", "/d/tile/entries/001.p/1") = 0
+2 pwrite64(9</d/dedup.redb>, "zz", 2, 0) = 2
+1 write(10</d/signer-hwm>, "1\nq83vq83v"..., 4096) = 4096
+1 write(8</d/checkpoint.slots>, "127.0.0.1\n1\nq83vq83v"..., 4096) = 4096
+1 fdatasync(10</d/signer-hwm>) = 0
+1 fdatasync(8</d/checkpoint.slots>) = 0
+1 openat(AT_FDCWD</>, "/d/tmp/1.2.tmp", O_WRONLY|O_CREAT|O_TRUNC|O_CLOEXEC, 0666) = 5</d/tmp/1.2.tmp>
+1 write(5</d/tmp/1.2.tmp>, "127.0.0.1\n1\nq83vq83v"..., 90) = 90
+1 rename("/d/tmp/1.2.tmp", "/d/checkpoint") = 0
+1 openat(AT_FDCWD</>, "/d/tmp/1.3.tmp", O_WRONLY|O_CREAT|O_TRUNC|O_CLOEXEC, 0666) = 5</d/tmp/1.3.tmp>
+1 write(5</d/tmp/1.3.tmp>, "abc", 3) = 3
 3 writev(16<socket:[1]>, [{iov_base="HTTP/1.1 201 Created\r\ncontent-t"..., iov_len=1}, {iov_base="{\"0123456789abcdefabababababababab"..., iov_len=9}], 2) = 10
 "#;
 
@@ -647,57 +680,64 @@ mod audit_self_test {
         assert!(a.violations.is_empty(), "{:?}", a.violations);
     }
 
+    fn reported(trace: &str, expect: &str) {
+        let a = run(trace);
+        assert!(
+            a.violations.iter().any(|v| v.contains(expect)),
+            "{expect}: {:?}",
+            a.violations
+        );
+    }
+
     #[test]
     fn a_missing_file_fsync_is_reported() {
-        let a = run(&GOOD.replacen("1 fsync(5</d/tmp/1.0.tmp>) = 0\n", "", 1));
-        assert!(
-            a.violations
-                .iter()
-                .any(|v| v.contains("renamed onto /d/tile/0/000.p/1")),
-            "{:?}",
-            a.violations
+        reported(
+            &GOOD.replacen("1 fsync(5</d/tmp/1.0.tmp>) = 0\n", "", 1),
+            "renamed onto /d/tile/0/000",
         );
     }
 
     #[test]
     fn a_201_before_the_directory_fsync_is_reported() {
-        // The checkpoint's directory fsync only completes after the answer went out.
+        // The new journal's directory fsync only completes after the answer went out.
         let t = GOOD.replace("1 <... fsync resumed>) = 0\n", "").replace(
             "iov_len=9}], 2) = 10\n",
             "iov_len=9}], 2) = 10\n1 <... fsync resumed>) = 0\n",
         );
-        let a = run(&t);
-        assert!(
-            a.violations
-                .iter()
-                .any(|v| v.contains("directory /d: entry \"checkpoint\"")),
-            "{:?}",
-            a.violations
-        );
+        reported(&t, "directory /d/journal: entry \"0\"");
     }
 
     #[test]
     fn a_missing_tile_directory_fsync_is_reported() {
-        let a = run(&GOOD.replacen("1 fsync(6</d/tile/0/000.p>) = 0\n", "", 1));
-        assert!(
-            a.violations.iter().any(|v| v.contains("directory /d/tile/0/000.p")),
-            "{:?}",
-            a.violations
+        reported(
+            &GOOD.replacen("1 fsync(6</d/tile/0>) = 0\n", "", 1),
+            "directory /d/tile/0",
         );
     }
 
     #[test]
     fn an_unsynced_append_is_reported() {
         let t = GOOD.replacen(
-            "1 openat(AT_FDCWD</>, \"/d/checkpoint.tmp\"",
-            "1 write(7</d/integrated-times>, \"\\0\\0\", 8) = 8\n1 openat(AT_FDCWD</>, \"/d/checkpoint.tmp\"",
+            "1 write(8</d/checkpoint.slots>",
+            "1 write(7</d/integrated-times>, \"\\0\\0\", 8) = 8\n1 write(8</d/checkpoint.slots>",
             1,
         );
-        let a = run(&t);
-        assert!(
-            a.violations.iter().any(|v| v.contains("file /d/integrated-times")),
-            "{:?}",
-            a.violations
+        reported(&t, "file /d/integrated-times");
+    }
+
+    #[test]
+    fn an_unsynced_journal_is_reported() {
+        reported(
+            &GOOD.replacen("1 fdatasync(7</d/journal/0>) = 0\n", "", 1),
+            "file /d/journal/0",
+        );
+    }
+
+    #[test]
+    fn a_201_before_the_checkpoint_is_durable_is_reported() {
+        reported(
+            &GOOD.replacen("1 fdatasync(8</d/checkpoint.slots>) = 0\n", "", 1),
+            "before any checkpoint covering it",
         );
     }
 }

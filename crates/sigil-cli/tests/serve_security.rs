@@ -1288,26 +1288,58 @@ fn c05_hostile_identities_are_400_and_never_logged_raw() {
     }
 }
 
+/// Makes files and directories immutable (`chattr +i`: writes fail with EPERM even for root, also through file
+/// descriptors already open) and lifts it again when dropped, so the temporary directory can be removed.
+struct Immutable(Vec<PathBuf>);
+
+impl Immutable {
+    fn set(paths: Vec<PathBuf>) -> Self {
+        for p in &paths {
+            let out = Command::new("chattr").arg("+i").arg(p).output().unwrap();
+            assert!(
+                out.status.success(),
+                "C-06 needs `chattr +i` on the test's file system (ext4): {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        Self(paths)
+    }
+}
+
+impl Drop for Immutable {
+    fn drop(&mut self) {
+        for p in &self.0 {
+            let _ = Command::new("chattr").arg("-i").arg(p).output();
+        }
+    }
+}
+
 #[test]
 fn c06_no_certificate_without_the_ct_log() {
     // Black-box fault: the CT log's storage stops accepting writes. The process runs as root here, so chmod
-    // would not stop it; instead the log's temp directory (every durable write goes through a file created
-    // there, then renamed) is replaced with a regular file, which fails file creation for root too (ENOTDIR).
+    // would not stop it. Instead every file and directory of the CT log's durable state (the journal of the
+    // entries, the checkpoint's slot file, the directories new files would go to) is made immutable, which
+    // fails writes for root too, including through the descriptors the log holds open.
     let inst = Instance::start(None);
     let key = ClientKey::new();
     let email = "c06@example.test";
     expect(&inst.issue_pk(&inst.token(email), &key, email), 201, "before the fault");
     let size = inst.ct_size();
     let ct = inst.dir.join("ct");
-    let mut broken = Vec::new();
-    for entry in walk(&ct) {
-        if entry.file_name().is_some_and(|n| n == "tmp") && entry.is_dir() {
-            std::fs::rename(&entry, entry.with_extension("moved")).unwrap();
-            std::fs::write(&entry, b"not a directory").unwrap();
-            broken.push(entry);
-        }
-    }
-    assert!(!broken.is_empty(), "no tmp directory found under {}", ct.display());
+    let state: Vec<PathBuf> = walk(&ct)
+        .into_iter()
+        .filter(|p| {
+            let name = p.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+            p.is_dir() || name == "checkpoint.slots" || p.parent().is_some_and(|d| d.ends_with("journal"))
+        })
+        .chain([ct.clone()])
+        .collect();
+    assert!(
+        state.iter().any(|p| p.ends_with("journal/0")) && state.iter().any(|p| p.ends_with("checkpoint.slots")),
+        "the CT log's journal and checkpoint were not found under {}: {state:?}",
+        ct.display()
+    );
+    let _fault = Immutable::set(state);
     let before_rekor = inst.get("/api/v1/log").json()["treeSize"].clone();
     for i in 0..3 {
         let r = inst.issue_pk(&inst.token(email), &key, email);

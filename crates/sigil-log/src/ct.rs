@@ -330,6 +330,8 @@ impl CtLog {
         // The leaf carries the SCT timestamp; nothing reads the log's own integration times, and recording them
         // cost a write and an fdatasync per batch.
         log_options = log_options.with_record_times(false);
+        // Served only through RFC 6962 routes, never as static tiles: no partial tile files per batch.
+        log_options = log_options.with_partial_tile_files(false);
         if let Some(hwm) = options.high_water_mark {
             log_options = log_options.with_high_water_mark(hwm);
         }

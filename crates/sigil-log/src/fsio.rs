@@ -85,6 +85,18 @@ impl<'a> Writer<'a> {
         let dirs: Vec<&PathBuf> = self.dirty_dirs.iter().collect();
         in_parallel(&dirs, |dir| sync_dir(dir))
     }
+
+    /// Renames every staged file into place without fsyncing it: for derived files that must never be seen half
+    /// written but need not survive a crash (open rewrites them). Directories it had to create are still made
+    /// durable: durable files are written into them later.
+    pub(crate) fn publish(mut self) -> Result<(), Error> {
+        for (tmp, target, f) in std::mem::take(&mut self.staged) {
+            drop(f);
+            fs::rename(&tmp, &target).map_err(|e| Error::io("rename into", &target, &e))?;
+        }
+        let dirs: Vec<&PathBuf> = self.dirty_dirs.iter().collect();
+        in_parallel(&dirs, |dir| sync_dir(dir))
+    }
 }
 
 /// Runs `op` on every item, on scoped threads when there is more than one; the first error wins.

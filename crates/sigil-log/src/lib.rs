@@ -7,11 +7,13 @@ pub mod entry;
 mod error;
 mod fsio;
 mod index;
+mod journal;
 mod keys;
 mod log;
 pub mod metrics;
 pub mod search;
 pub mod server;
+mod slots;
 mod times;
 mod tree;
 

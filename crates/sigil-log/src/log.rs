@@ -16,8 +16,10 @@ use sigil_tlog::{
 };
 
 use crate::index::Index;
+use crate::journal::{self, Journal};
 use crate::keys::{ImportedKeys, Keys};
 use crate::metrics::LogMetrics;
+use crate::slots::{self, SlotFile};
 use crate::times::{self, Times, TimesWriter};
 use crate::tree::{self, Edge, FullTile, TileCache, TileTree, hashes_at};
 use crate::{Error, fsio};
@@ -30,6 +32,8 @@ pub const MAX_ENTRY_SIZE: usize = u16::MAX as usize;
 const WIDTH: u64 = TILE_WIDTH as u64;
 /// Tile levels a u64-sized tree can have.
 const LEVELS: u8 = 8;
+/// The checkpoint's slot file (the text file `checkpoint` is a copy for static servers).
+const CHECKPOINT_SLOTS: &str = "checkpoint.slots";
 /// Longest [`LogOptions::batch_linger`].
 pub const MAX_BATCH_LINGER: Duration = Duration::from_millis(20);
 
@@ -59,6 +63,11 @@ pub struct LogOptions {
     /// [`Appended::integrated_time`] is 0 for an earlier entry's duplicate. Turning it back on for a log that
     /// grew meanwhile is refused at open (the file would lack those entries).
     pub record_times: bool,
+    /// Whether to keep the partial level-0 tile and partial entry bundle as files under `tile/` too (default
+    /// true), so that a static file server or CDN can serve the data directory. They are derived data: the
+    /// journal (`journal.rs`) is what makes entries durable, and open rewrites them from it. A log served only
+    /// through its own API (the CT log) turns them off and saves two file creations per batch.
+    pub partial_tile_files: bool,
 }
 
 impl LogOptions {
@@ -71,7 +80,14 @@ impl LogOptions {
             batch_linger: Duration::ZERO,
             linger_target: 1,
             record_times: true,
+            partial_tile_files: true,
         }
+    }
+
+    /// See [`Self::partial_tile_files`].
+    pub fn with_partial_tile_files(mut self, write: bool) -> Self {
+        self.partial_tile_files = write;
+        self
     }
 
     /// See [`Self::record_times`].
@@ -81,7 +97,7 @@ impl LogOptions {
     }
 
     /// Lets the integrator wait up to `linger` for a batch to reach `target` entries, when entries are arriving
-    /// concurrently. Every batch costs the same fixed set of file creations and fsyncs whatever its size, so
+    /// concurrently. Every batch costs a fixed set of writes and fsyncs whatever its size, so
     /// under load a short wait buys fewer, larger batches (less CPU per entry) for a bounded extra latency.
     pub fn with_batch_linger(mut self, linger: Duration, target: usize) -> Self {
         self.batch_linger = linger;
@@ -175,7 +191,11 @@ struct Shared {
     dir: PathBuf,
     origin: String,
     keys: Keys,
-    hwm_path: PathBuf,
+    /// The signer's high-water mark and the checkpoint: slot files rewritten in place (`slots.rs`).
+    hwm_file: Mutex<SlotFile>,
+    checkpoint_file: Mutex<SlotFile>,
+    /// [`LogOptions::partial_tile_files`]: also keep `checkpoint` as a text file for a static server.
+    static_files: bool,
     published: RwLock<Arc<Published>>,
     poisoned: AtomicBool,
     /// `None` when the log does not record integration times.
@@ -271,7 +291,7 @@ impl Log {
         if options.batch_linger > MAX_BATCH_LINGER {
             return Err(Error::InvalidRequest("batch_linger must be at most 20 ms"));
         }
-        for sub in ["", "keys", "tmp", "tile"] {
+        for sub in ["", "keys", "tmp", "tile", "journal"] {
             let d = dir.join(sub);
             fs::create_dir_all(&d).map_err(|e| Error::io("create directory", &d, &e))?;
         }
@@ -285,15 +305,14 @@ impl Log {
         let lock = lock_dir(&dir)?;
         clear_tmp(&dir.join("tmp"))?;
 
-        let cp_path = dir.join("checkpoint");
-        let cp_text = fsio::read_optional(&cp_path)?;
+        let cp_text = stored_checkpoint(&dir)?;
         let keys = Keys::load_or_create(&dir.join("keys"), cp_text.is_none(), &options.keys)?;
         let verifier = NoteVerifier::ed25519(&options.origin, keys.ed25519_verifying_key()?)?;
         let hwm_path = options
             .high_water_mark
             .clone()
             .unwrap_or_else(|| dir.join("signer-hwm"));
-        let hwm = fsio::read_optional(&hwm_path)?
+        let hwm = slots::read(&hwm_path)?
             .map(|b| HighWater::decode(&b, &hwm_path))
             .transpose()?;
 
@@ -321,8 +340,12 @@ impl Log {
         // The signer may have signed (and persisted its mark for) one batch past the checkpoint file if the crash
         // came between the two writes; the tiles for it are durable by then, so adopt it.
         let target = committed.size.max(hwm.size);
-        let edge = match load_edge(&dir, target) {
-            Ok(edge) => edge,
+        let loaded = journal::read_partial(&dir, target).and_then(|entries| {
+            let level0 = entries.iter().map(|e| hash_leaf(e)).collect();
+            Ok((load_edge(&dir, target, level0)?, entries))
+        });
+        let (edge, entries) = match loaded {
+            Ok(loaded) => loaded,
             Err(_) if target > committed.size => {
                 return Err(Error::BehindHighWaterMark {
                     durable_size: committed.size,
@@ -349,8 +372,15 @@ impl Log {
         if tree.subtree(0, committed.size)? != committed.root {
             return Err(Error::InconsistentWithHighWaterMark { size: committed.size });
         }
-        let entries = load_partial_bundle(&dir, &edge)?;
+        let journal = Journal::recover(&dir, target, &entries)?;
         remove_garbage(&dir, target)?;
+        if options.partial_tile_files {
+            // Files of narrower widths may be garbage after a power loss (they were never fsynced): drop them all.
+            let bundle = target / WIDTH;
+            remove_partials(&dir, &sigil_tlog::tile_path(0, bundle, 1)?, 0);
+            remove_partials(&dir, &sigil_tlog::entries_path(bundle, 1)?, 0);
+            write_partial_files(&dir, &edge, &entries)?;
+        }
         let (times, times_writer) = if options.record_times {
             let (t, w) = times::open(&dir, target)?;
             (Some(t), Some(w))
@@ -372,11 +402,19 @@ impl Log {
             }
         };
 
+        let hwm_file = SlotFile::open(&hwm_path, hwm.encode().as_bytes())?;
+        let checkpoint_file = SlotFile::open(&dir.join(CHECKPOINT_SLOTS), cp_text.as_deref().unwrap_or_default())?;
+        if !options.partial_tile_files {
+            // A text checkpoint left by an older version would only go stale.
+            fsio::remove_optional(&dir.join("checkpoint"))?;
+        }
         let shared = Shared {
             dir: dir.clone(),
             origin: options.origin.clone(),
             keys,
-            hwm_path,
+            hwm_file: Mutex::new(hwm_file),
+            checkpoint_file: Mutex::new(checkpoint_file),
+            static_files: options.partial_tile_files,
             published: RwLock::new(Arc::new(Published {
                 edge: edge.clone(),
                 root,
@@ -389,7 +427,11 @@ impl Log {
             tiles: TileCache::default(),
         };
         let checkpoint: Arc<str> = match (&cp_text, target == committed.size) {
-            (Some(bytes), true) => Arc::from(String::from_utf8_lossy(bytes).as_ref()),
+            (Some(bytes), true) => {
+                let text = String::from_utf8_lossy(bytes);
+                shared.write_static_checkpoint(&text)?;
+                Arc::from(text.as_ref())
+            }
             _ => Arc::from(shared.sign_and_store(&edge, root, hwm)?.as_str()),
         };
         shared.publish(Published {
@@ -409,6 +451,8 @@ impl Log {
             index: Arc::clone(&index),
             edge,
             entries,
+            journal,
+            partial_files: options.partial_tile_files,
             max_batch: options.max_batch,
             linger: options.batch_linger,
             linger_target: options.linger_target.clamp(1, options.max_batch),
@@ -585,8 +629,7 @@ impl Log {
                 u16::try_from(size % WIDTH).map_err(|_| Error::InvalidRequest("width"))?
             };
             let rel = sigil_tlog::entries_path(bundle, width)?;
-            let bytes = fsio::read_optional(&self.shared.dir.join(&rel))?
-                .ok_or_else(|| Error::Corrupt(format!("{rel} is missing")))?;
+            let bytes = self.bundle_bytes(bundle, width)?;
             // Only the wanted entries are copied out (a full bundle of hashedrekords is ~170 KB).
             let entries = tree::bundle_slices(&bytes).ok_or_else(|| Error::Corrupt(format!("{rel} is truncated")))?;
             if entries.len() != usize::from(width) {
@@ -704,14 +747,23 @@ impl Log {
                 size,
             });
         }
-        let rel = sigil_tlog::entries_path(index, u16::try_from(current).unwrap_or(TILE_WIDTH))?;
-        let bytes = fsio::read_optional(&self.shared.dir.join(&rel))?
-            .ok_or_else(|| Error::Corrupt(format!("{rel} is missing")))?;
-        if u64::from(width) == current {
-            return Ok(bytes);
+        if full && width < TILE_WIDTH {
+            let bytes = self.bundle_bytes(index, TILE_WIDTH)?;
+            let (_, used) = tree::bundle_prefix(&bytes, usize::from(width))
+                .ok_or_else(|| Error::Corrupt(format!("entry bundle {index} is truncated")))?;
+            return Ok(bytes.get(..used).unwrap_or_default().to_vec());
         }
-        let entries = tree::parse_bundle(&bytes).ok_or_else(|| Error::Corrupt(format!("{rel} is truncated")))?;
-        Ok(tree::bundle_bytes(entries.get(..usize::from(width)).unwrap_or(&[])))
+        self.bundle_bytes(index, width)
+    }
+
+    /// The first `width` entries of bundle `index` (all of a full one, or a prefix of the partial one, which
+    /// lives in the journal), encoded as an entry bundle.
+    fn bundle_bytes(&self, index: u64, width: u16) -> Result<Vec<u8>, Error> {
+        if width < TILE_WIDTH {
+            return journal::read_prefix(&self.shared.dir, index, width);
+        }
+        let rel = sigil_tlog::entries_path(index, width)?;
+        fsio::read_optional(&self.shared.dir.join(&rel))?.ok_or_else(|| Error::Corrupt(format!("{rel} is missing")))
     }
 
     /// The Ed25519 checkpoint key.
@@ -801,6 +853,17 @@ impl Shared {
         }
     }
 
+    /// With [`LogOptions::partial_tile_files`], `checkpoint` as a text file for a static server: renamed into
+    /// place after the checkpoint is durable in its slot file, not fsynced (open writes it again).
+    fn write_static_checkpoint(&self, text: &str) -> Result<(), Error> {
+        if !self.static_files {
+            return Ok(());
+        }
+        let mut writer = fsio::Writer::new(&self.dir);
+        writer.stage("checkpoint", text.as_bytes())?;
+        writer.publish()
+    }
+
     fn publish(&self, p: Published) {
         match self.published.write() {
             Ok(mut g) => *g = Arc::new(p),
@@ -836,20 +899,23 @@ impl Shared {
         let hint = sigil_tlog::key_id(&self.origin, SIG_TYPE_ED25519, self.keys.ed25519_raw());
         let signed = SignedCheckpoint::sign(checkpoint, &self.origin, hint, |m| self.keys.sign_ed25519(m))?;
         let text = signed.to_text();
-        // The high-water mark and the checkpoint go to disk together (one round of fsyncs instead of two). The
-        // tiles they describe are already durable, so any mix of old and new after a crash is consistent: a new
+        // The high-water mark and the checkpoint go to disk together (one round of fdatasyncs). The tiles and
+        // journal they describe are already durable, so any mix of old and new after a crash is consistent: a new
         // mark with an old checkpoint is re-signed at start, an old mark with a new checkpoint is below it.
-        // The first mark ever is written on its own, first: a log with a checkpoint but no mark does not open.
-        let hwm_text = new.encode();
-        let checkpoint_path = self.dir.join("checkpoint");
-        let mut files: Vec<(&Path, &[u8])> = Vec::with_capacity(2);
-        if !self.hwm_path.exists() {
-            fsio::replace_file(&self.hwm_path, hwm_text.as_bytes())?;
-        } else if new != hwm {
-            files.push((&self.hwm_path, hwm_text.as_bytes()));
+        {
+            let mut hwm_file = self.hwm_file.lock().map_err(|_| Error::Poisoned)?;
+            let mut checkpoint_file = self.checkpoint_file.lock().map_err(|_| Error::Poisoned)?;
+            let moved = new != hwm;
+            if moved {
+                hwm_file.write(new.encode().as_bytes())?;
+            }
+            checkpoint_file.write(text.as_bytes())?;
+            if moved {
+                hwm_file.sync()?;
+            }
+            checkpoint_file.sync()?;
         }
-        files.push((&checkpoint_path, text.as_bytes()));
-        fsio::replace_files(&files)?;
+        self.write_static_checkpoint(&text)?;
         Ok(text)
     }
 }
@@ -861,6 +927,10 @@ struct Integrator {
     edge: Edge,
     /// The entries of the partial entry bundle.
     entries: Vec<Vec<u8>>,
+    /// Where those entries are durable.
+    journal: Journal,
+    /// [`LogOptions::partial_tile_files`].
+    partial_files: bool,
     max_batch: usize,
     linger: Duration,
     linger_target: usize,
@@ -1029,6 +1099,7 @@ impl Integrator {
         let mut writer = fsio::Writer::new(&dir);
         let mut full = Vec::new();
         let mut full_bundles = Vec::new();
+        let before = self.entries.len();
         for ((hash, _), leaf) in pairs.iter().zip(leaves) {
             self.edge.push(*hash, &mut full);
             self.entries.push(leaf);
@@ -1038,6 +1109,13 @@ impl Integrator {
             }
         }
         let new_size = self.edge.size;
+        // The entries first: once they are in the journal, everything else this batch writes is derivable or
+        // durable files, and the checkpoint can follow.
+        if full_bundles.is_empty() {
+            self.journal.append(self.entries.get(before..).unwrap_or_default())?;
+        } else {
+            self.journal.start(new_size / WIDTH, &self.entries)?;
+        }
         for (index, bundle) in &full_bundles {
             writer.stage(
                 &sigil_tlog::entries_path(*index, TILE_WIDTH)?,
@@ -1050,14 +1128,8 @@ impl Integrator {
                 &tree::tile_bytes(hashes),
             )?;
         }
-        if !self.entries.is_empty() {
-            let w = u16::try_from(self.entries.len()).map_err(|_| Error::InvalidRequest("width"))?;
-            writer.stage(
-                &sigil_tlog::entries_path(new_size / WIDTH, w)?,
-                &tree::bundle_bytes(&self.entries),
-            )?;
-        }
-        for level in 0..LEVELS {
+        // Level 0's partial tile is the journal's entries; the higher levels change only when a tile below fills.
+        for level in 1..LEVELS {
             let n = hashes_at(new_size, level);
             if n == 0 {
                 break;
@@ -1070,6 +1142,9 @@ impl Integrator {
             writer.stage(&sigil_tlog::tile_path(level, n / WIDTH, w)?, &tree::tile_bytes(partial))?;
         }
         writer.commit()?;
+        if self.partial_files {
+            write_partial_files(&dir, &self.edge, &self.entries)?;
+        }
         if let Some(times) = &mut self.times {
             times.append(now, pairs.len())?;
         }
@@ -1097,6 +1172,7 @@ impl Integrator {
         for (index, _) in &full_bundles {
             remove_partials(&dir, &sigil_tlog::entries_path(*index, 1).unwrap_or_default(), 0);
         }
+        self.journal.remove_filled();
         Ok(published)
     }
 }
@@ -1160,8 +1236,9 @@ fn clear_tmp(tmp: &Path) -> Result<(), Error> {
     Ok(())
 }
 
-/// Reads the partial tiles of a tree of `size` leaves.
-fn load_edge(root: &Path, size: u64) -> Result<Edge, Error> {
+/// The right edge of a tree of `size` leaves: level 0's partial tile as given (the hashes of the journal's
+/// entries), the higher levels' partial tiles read from their files.
+fn load_edge(root: &Path, size: u64, level0: Vec<Hash>) -> Result<Edge, Error> {
     let mut edge = Edge {
         size,
         levels: Vec::new(),
@@ -1172,7 +1249,15 @@ fn load_edge(root: &Path, size: u64) -> Result<Edge, Error> {
             break;
         }
         let w = n % WIDTH;
-        let hashes = if w == 0 {
+        let hashes = if level == 0 {
+            if level0.len() as u64 != w {
+                return Err(Error::Corrupt(format!(
+                    "the journal holds {} entries, the tree needs {w}",
+                    level0.len()
+                )));
+            }
+            level0.clone()
+        } else if w == 0 {
             Vec::new()
         } else {
             let rel = sigil_tlog::tile_path(level, n / WIDTH, u16::try_from(w).unwrap_or(0))?;
@@ -1187,20 +1272,31 @@ fn load_edge(root: &Path, size: u64) -> Result<Edge, Error> {
     Ok(edge)
 }
 
-/// Reads the partial entry bundle of the tree and checks it against the level-0 partial tile.
-fn load_partial_bundle(root: &Path, edge: &Edge) -> Result<Vec<Vec<u8>>, Error> {
-    let w = edge.size % WIDTH;
-    if w == 0 {
-        return Ok(Vec::new());
+/// The stored checkpoint note of the log in `dir` (unverified): from its slot file, or for a log written before
+/// slot files, from the text file.
+pub(crate) fn stored_checkpoint(dir: &Path) -> Result<Option<Vec<u8>>, Error> {
+    match slots::read(&dir.join(CHECKPOINT_SLOTS))?.filter(|b| !b.is_empty()) {
+        Some(bytes) => Ok(Some(bytes)),
+        None => fsio::read_optional(&dir.join("checkpoint")),
     }
-    let rel = sigil_tlog::entries_path(edge.size / WIDTH, u16::try_from(w).unwrap_or(0))?;
-    let bytes = fsio::read_optional(&root.join(&rel))?.ok_or_else(|| Error::Corrupt(format!("{rel} is missing")))?;
-    let entries = tree::parse_bundle(&bytes).ok_or_else(|| Error::Corrupt(format!("{rel} is truncated")))?;
-    let hashes: Vec<Hash> = entries.iter().map(|e| hash_leaf(e)).collect();
-    if hashes != edge.partial(0) {
-        return Err(Error::Corrupt(format!("{rel} does not match its level-0 tile")));
+}
+
+/// Writes the partial level-0 tile and entry bundle of the tree as files, for a static server: renamed into
+/// place (a reader never sees half a file) before the checkpoint that needs them, but not fsynced. They are
+/// derived from the journal, and open writes them again.
+fn write_partial_files(root: &Path, edge: &Edge, entries: &[Vec<u8>]) -> Result<(), Error> {
+    if entries.is_empty() {
+        return Ok(());
     }
-    Ok(entries)
+    let w = u16::try_from(entries.len()).map_err(|_| Error::InvalidRequest("width"))?;
+    let bundle = edge.size / WIDTH;
+    let mut writer = fsio::Writer::new(root);
+    writer.stage(
+        &sigil_tlog::tile_path(0, bundle, w)?,
+        &tree::tile_bytes(edge.partial(0)),
+    )?;
+    writer.stage(&sigil_tlog::entries_path(bundle, w)?, &tree::bundle_bytes(entries))?;
+    writer.publish()
 }
 
 /// Brings the de-duplication index up to the durable tree, re-reading leaf hashes from level-0 tiles.
@@ -1268,7 +1364,7 @@ pub(crate) struct PublicInfo {
 impl PublicInfo {
     pub(crate) fn read(dir: &Path) -> Result<Self, Error> {
         let keys = Keys::load_or_create(&dir.join("keys"), false, &ImportedKeys::default())?;
-        let checkpoint = fsio::read_optional(&dir.join("checkpoint"))?
+        let checkpoint = stored_checkpoint(dir)?
             .ok_or_else(|| Error::Corrupt(format!("{} holds no log (no checkpoint)", dir.display())))?;
         let origin = String::from_utf8_lossy(&checkpoint)
             .lines()

@@ -56,8 +56,8 @@ impl ServeConfig {
 
 /// The origin of the log in `dir`, read from its checkpoint (unverified: [`Log::open`] verifies it).
 fn existing_origin(dir: &Path) -> Option<String> {
-    let text = std::fs::read_to_string(dir.join("checkpoint")).ok()?;
-    text.lines().next().map(str::to_string)
+    let text = crate::log::stored_checkpoint(dir).ok()??;
+    String::from_utf8_lossy(&text).lines().next().map(str::to_string)
 }
 
 /// An opened log with its search index and HTTP router, ready to be served (alone by [`run`], or merged with

@@ -119,11 +119,6 @@ pub(crate) fn bundle_bytes(entries: &[Vec<u8>]) -> Vec<u8> {
     out
 }
 
-/// Parses an entry bundle; `None` if it is truncated.
-pub(crate) fn parse_bundle(bytes: &[u8]) -> Option<Vec<Vec<u8>>> {
-    bundle_slices(bytes)?.into_iter().map(|e| Some(e.to_vec())).collect()
-}
-
 /// The entries of a bundle as slices of it (no copies); `None` if it is truncated.
 pub(crate) fn bundle_slices(mut bytes: &[u8]) -> Option<Vec<&[u8]>> {
     let mut out = Vec::new();
@@ -135,6 +130,21 @@ pub(crate) fn bundle_slices(mut bytes: &[u8]) -> Option<Vec<&[u8]>> {
         bytes = rest;
     }
     Some(out)
+}
+
+/// The first `n` entries of a bundle (or journal) and the length of their encoding; `None` if it holds fewer.
+/// Whatever follows them (entries of a later width, a torn record) is ignored.
+pub(crate) fn bundle_prefix(mut bytes: &[u8], n: usize) -> Option<(Vec<&[u8]>, usize)> {
+    let total = bytes.len();
+    let mut out = Vec::with_capacity(n);
+    while out.len() < n {
+        let (len, rest) = bytes.split_first_chunk::<2>()?;
+        let len = usize::from(u16::from_be_bytes(*len));
+        let (entry, rest) = rest.split_at_checked(len)?;
+        out.push(entry);
+        bytes = rest;
+    }
+    Some((out, total - bytes.len()))
 }
 
 /// Reads hashes of a tree (of `edge.size` leaves) from full tiles under `root` plus the in-memory edge.
@@ -351,8 +361,14 @@ mod tests {
         let entries = vec![b"a".to_vec(), vec![7u8; 300], vec![1]];
         let b = bundle_bytes(&entries);
         assert_eq!(&b[..3], &[0, 1, b'a']);
-        assert_eq!(parse_bundle(&b).unwrap(), entries);
-        assert!(parse_bundle(&b[..b.len() - 1]).is_none());
-        assert_eq!(parse_bundle(&[]).unwrap(), Vec::<Vec<u8>>::new());
+        assert_eq!(bundle_slices(&b).unwrap(), entries);
+        assert!(bundle_slices(&b[..b.len() - 1]).is_none());
+        assert!(bundle_slices(&[]).unwrap().is_empty());
+        assert_eq!(
+            bundle_prefix(&b, 1).unwrap(),
+            (vec![&entries[0][..]], 2 + entries[0].len())
+        );
+        assert_eq!(bundle_prefix(&b[..b.len() - 1], 1).unwrap().0, vec![&entries[0][..]]);
+        assert!(bundle_prefix(&b[..b.len() - 1], entries.len()).is_none());
     }
 }

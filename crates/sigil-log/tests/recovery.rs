@@ -77,41 +77,146 @@ fn adopts_a_signed_batch_whose_checkpoint_write_was_lost() {
     let log = open(&dir);
     let leaves = entries(0, 10, "a");
     log.append_many(&leaves[..5]).unwrap();
-    let old_cp = fs::read(dir.join("checkpoint")).unwrap();
+    let slots = dir.join("checkpoint.slots");
+    let old_cp = fs::read(&slots).unwrap();
     log.append_many(&leaves[5..]).unwrap();
     drop(log);
-    fs::write(dir.join("checkpoint"), old_cp).unwrap();
+    assert_ne!(fs::read(&slots).unwrap(), old_cp);
+    fs::write(&slots, old_cp).unwrap();
+    fs::remove_file(dir.join("checkpoint")).unwrap();
     let log = open(&dir);
     check_all(&log, &leaves);
 }
 
+/// An entry bundle's encoding of `leaves` (what a journal holds).
+fn bundle(leaves: &[Vec<u8>]) -> Vec<u8> {
+    leaves
+        .iter()
+        .flat_map(|l| (l.len() as u16).to_be_bytes().into_iter().chain(l.iter().copied()))
+        .collect()
+}
+
 #[test]
-fn refuses_corrupt_committed_tiles() {
+fn refuses_a_corrupt_or_short_journal() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("log");
     let log = open(&dir);
-    log.append_many(&entries(0, 20, "a")).unwrap();
+    let leaves = entries(0, 20, "a");
+    log.append_many(&leaves).unwrap();
     drop(log);
-    let tile = dir.join("tile/0/000.p/20");
-    let mut bytes = fs::read(&tile).unwrap();
-    bytes[100] ^= 1;
-    fs::write(&tile, &bytes).unwrap();
-    assert!(matches!(
-        Log::open(&dir, LogOptions::new(ORIGIN)),
-        Err(Error::Corrupt(_))
-    ));
-    bytes[100] ^= 1;
-    fs::write(&tile, &bytes[..bytes.len() - 1]).unwrap();
-    assert!(matches!(
-        Log::open(&dir, LogOptions::new(ORIGIN)),
-        Err(Error::Corrupt(_))
-    ));
-    fs::write(&tile, &bytes).unwrap();
-    fs::write(dir.join("tile/entries/000.p/20"), b"\x00\x01x").unwrap();
-    assert!(matches!(
-        Log::open(&dir, LogOptions::new(ORIGIN)),
-        Err(Error::Corrupt(_))
-    ));
+    let journal = dir.join("journal/0");
+    let good = fs::read(&journal).unwrap();
+    assert_eq!(good, bundle(&leaves));
+    let refused = |what: &str| match Log::open(&dir, LogOptions::new(ORIGIN)) {
+        Err(Error::Corrupt(_)) => {}
+        other => panic!("{what}: {other:?}"),
+    };
+    let mut flipped = good.clone();
+    flipped[100] ^= 1;
+    fs::write(&journal, &flipped).unwrap();
+    refused("an entry changed");
+    fs::write(&journal, &good[..good.len() - 1]).unwrap();
+    refused("the last committed entry cut short");
+    fs::remove_file(&journal).unwrap();
+    fs::remove_file(dir.join("tile/entries/000.p/20")).unwrap();
+    refused("the journal gone");
+    // Nothing above was "repaired" away: with the journal back, the log opens whole.
+    fs::write(&journal, &good).unwrap();
+    check_all(&open(&dir), &leaves);
+}
+
+#[test]
+fn a_journal_is_cut_to_the_committed_entries_at_open() {
+    // A batch killed after its journal write but before its checkpoint: an unacknowledged entry and a torn one.
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("log");
+    let log = open(&dir);
+    let leaves = entries(0, 20, "a");
+    log.append_many(&leaves).unwrap();
+    let acked_cp = log.checkpoint();
+    drop(log);
+    let journal = dir.join("journal/0");
+    let mut bytes = fs::read(&journal).unwrap();
+    bytes.extend_from_slice(&bundle(&[b"never acknowledged".to_vec()]));
+    bytes.extend_from_slice(b"\x00\x30torn");
+    fs::write(&journal, &bytes).unwrap();
+    // And journals of other bundles: one a filled bundle left behind, one from a batch that was never committed.
+    fs::write(dir.join("journal/7"), bundle(&entries(0, 3, "x"))).unwrap();
+
+    let log = open(&dir);
+    assert_eq!(log.checkpoint(), acked_cp);
+    check_all(&log, &leaves);
+    assert_eq!(fs::read(&journal).unwrap(), bundle(&leaves));
+    assert!(!dir.join("journal/7").exists());
+    let more = entries(20, 5, "b");
+    log.append_many(&more).unwrap();
+    let all: Vec<Vec<u8>> = leaves.iter().chain(&more).cloned().collect();
+    check_all(&log, &all);
+    assert_eq!(fs::read(&journal).unwrap(), bundle(&all));
+    drop(log);
+    check_all(&open(&dir), &all);
+}
+
+#[test]
+fn a_filled_bundle_moves_from_the_journal_to_its_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("log");
+    let log = open(&dir);
+    let leaves = entries(0, 600, "a");
+    log.append_many(&leaves[..250]).unwrap();
+    assert!(dir.join("journal/0").exists());
+    // One batch fills bundle 0, fills bundle 1 and starts bundle 2.
+    log.append_many(&leaves[250..]).unwrap();
+    assert!(!dir.join("journal/0").exists());
+    assert!(!dir.join("journal/1").exists());
+    assert_eq!(fs::read(dir.join("journal/2")).unwrap(), bundle(&leaves[512..]));
+    assert_eq!(
+        fs::read(dir.join("tile/entries/001")).unwrap(),
+        bundle(&leaves[256..512])
+    );
+    check_all(&log, &leaves);
+    assert_eq!(log.entry_bundle(2, 88).unwrap(), bundle(&leaves[512..]));
+    assert_eq!(log.entry_bundle(2, 10).unwrap(), bundle(&leaves[512..522]));
+    assert_eq!(log.entry_bundle(1, 10).unwrap(), bundle(&leaves[256..266]));
+    drop(log);
+    check_all(&open(&dir), &leaves);
+}
+
+#[test]
+fn opens_a_log_written_before_journals() {
+    // The old layout made the partial entry bundle durable as `tile/entries/<N>.p/<W>`: it is adopted.
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("log");
+    let log = open(&dir);
+    let leaves = entries(0, 300, "a");
+    log.append_many(&leaves).unwrap();
+    drop(log);
+    fs::remove_file(dir.join("journal/1")).unwrap();
+    assert!(dir.join("tile/entries/001.p/44").exists());
+    let log = open(&dir);
+    check_all(&log, &leaves);
+    assert_eq!(fs::read(dir.join("journal/1")).unwrap(), bundle(&leaves[256..]));
+}
+
+#[test]
+fn without_partial_tile_files_only_the_journal_holds_the_partial_bundle() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("log");
+    let options = || LogOptions::new(ORIGIN).with_partial_tile_files(false);
+    let log = Log::open(&dir, options()).unwrap();
+    let leaves = entries(0, 270, "a");
+    log.append_many(&leaves).unwrap();
+    assert!(!dir.join("tile/0/001.p").exists());
+    assert!(!dir.join("tile/entries/001.p").exists());
+    assert!(dir.join("tile/0/000").exists());
+    let hashes: Vec<_> = leaves.iter().map(|l| hash_leaf(l)).collect();
+    assert_eq!(log.tile(0, 1, 14).unwrap(), hashes[256..].concat());
+    assert_eq!(log.entry_bundle(1, 14).unwrap(), bundle(&leaves[256..]));
+    check_all(&log, &leaves);
+    drop(log);
+    let log = Log::open(&dir, options()).unwrap();
+    check_all(&log, &leaves);
+    assert!(!dir.join("tile/0/001.p").exists());
 }
 
 #[test]
