@@ -87,7 +87,7 @@ impl PrecertLog for InProcessCt {
     fn add_pre_chain(&self, chain: Vec<Vec<u8>>) -> BoxFuture<'_, Result<SignedSct, String>> {
         Box::pin(async move {
             self.0
-                .add_pre_chain(chain)
+                .add_own_pre_chain(chain)
                 .await
                 .map(|r| r.sct)
                 .map_err(|e| e.to_string())

@@ -310,6 +310,9 @@ async fn bad_chains_are_refused_and_nothing_is_logged() {
         }),
     ];
     for (what, chain, expect) in cases {
+        // The CA of the same process gets the same answer: only the precertificate's signature is trusted.
+        let err = ct.add_own_pre_chain(chain.clone()).await.unwrap_err();
+        assert!(expect(&err), "{what}, from the CA of this process: {err:?}");
         let err = ct.add_pre_chain(chain).await.unwrap_err();
         assert!(expect(&err), "{what}: {err:?}");
         assert!(err.is_client_error(), "{what}");
@@ -745,4 +748,22 @@ async fn a_closed_log_gives_no_sct() {
     .await;
     assert_eq!(st, StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(json["code"], 503);
+}
+
+/// The one check `add_own_pre_chain` leaves out is the precertificate's signature (the CA of the same process
+/// made it a moment ago); `add_pre_chain`, what the HTTP route uses, refuses a precertificate whose signature
+/// does not verify.
+#[tokio::test]
+async fn only_the_in_process_ca_skips_the_precertificate_signature() {
+    let dir = tempfile::tempdir().unwrap();
+    let pki = Pki::new();
+    let ct = open(dir.path(), &pki);
+    let mut forged = pki.precert("a@example.test");
+    *forged.last_mut().unwrap() ^= 1;
+    let chain = vec![forged, pki.int.clone()];
+    let err = ct.add_pre_chain(chain.clone()).await.unwrap_err();
+    assert!(matches!(err, CtError::NotIssuedBy { index: 0, .. }), "{err:?}");
+    assert_eq!(ct.log().size(), 0);
+    let own = ct.add_own_pre_chain(chain).await.unwrap();
+    assert_eq!(own.leaf_index, 0);
 }
