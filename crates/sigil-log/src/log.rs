@@ -237,9 +237,11 @@ struct Request {
 #[derive(Debug)]
 pub struct Log {
     shared: Arc<Shared>,
-    index: Arc<Mutex<Index>>,
+    index: Arc<Index>,
     tx: Mutex<Option<mpsc::Sender<Request>>>,
     integrator: Mutex<Option<JoinHandle<()>>>,
+    /// Commits the index behind the integrator (`index.rs`).
+    indexer: Mutex<Option<JoinHandle<()>>>,
     /// The exclusive lock on the data directory, held while the log is open (released by the OS on exit, even
     /// after `kill -9`).
     _lock: fs::File,
@@ -440,13 +442,22 @@ impl Log {
             checkpoint,
         });
 
-        let mut index = Index::open(&dir.join("dedup.redb"))?;
-        catch_up_index(&mut index, &dir, &edge)?;
-        let index = Arc::new(Mutex::new(index));
+        let index = Index::open(&dir.join("dedup.redb"))?;
+        catch_up_index(&index, &dir, &edge)?;
+        let index = Arc::new(index);
 
         let shared = Arc::new(shared);
         let (tx, rx) = mpsc::channel::<Request>();
+        let (to_indexer, indexer_rx) = mpsc::sync_channel::<IndexBatch>(INDEXER_QUEUE);
+        let indexer = {
+            let (index, shared) = (Arc::clone(&index), Arc::clone(&shared));
+            std::thread::Builder::new()
+                .name("sigil-log-indexer".into())
+                .spawn(move || run_indexer(&index, &shared, &indexer_rx))
+                .map_err(|e| Error::io("spawn indexer thread", &dir, &e))?
+        };
         let integrator = Integrator {
+            to_indexer,
             shared: Arc::clone(&shared),
             index: Arc::clone(&index),
             edge,
@@ -467,6 +478,7 @@ impl Log {
             index,
             tx: Mutex::new(Some(tx)),
             integrator: Mutex::new(Some(handle)),
+            indexer: Mutex::new(Some(indexer)),
             _lock: lock,
         })
     }
@@ -539,6 +551,10 @@ impl Log {
             tx.take();
         }
         if let Some(handle) = self.integrator.lock().ok().and_then(|mut h| h.take()) {
+            let _ = handle.join();
+        }
+        // The integrator's end dropped the indexer's queue: it commits what is left and stops.
+        if let Some(handle) = self.indexer.lock().ok().and_then(|mut h| h.take()) {
             let _ = handle.join();
         }
     }
@@ -673,7 +689,7 @@ impl Log {
     /// The index of the entry whose leaf hash is `leaf_hash`, if any.
     pub fn find(&self, leaf_hash: &Hash) -> Result<Option<u64>, Error> {
         let size = self.size();
-        self.index.lock().map_err(|_| Error::Poisoned)?.lookup(leaf_hash, size)
+        self.index.lookup(leaf_hash, size)
     }
 
     /// RFC 9162 inclusion proof of leaf `index` in the tree of size `tree_size` (≤ the current size).
@@ -923,7 +939,9 @@ impl Shared {
 /// The single writer: takes every queued request, integrates them as one batch, wakes the callers.
 struct Integrator {
     shared: Arc<Shared>,
-    index: Arc<Mutex<Index>>,
+    index: Arc<Index>,
+    /// Batches staged in the index, for the indexer to commit.
+    to_indexer: mpsc::SyncSender<IndexBatch>,
     edge: Edge,
     /// The entries of the partial entry bundle.
     entries: Vec<Vec<u8>>,
@@ -1020,7 +1038,7 @@ impl Integrator {
         let mut new_pairs = Vec::new();
         let mut new_leaves = Vec::new();
         {
-            let index = self.index.lock().map_err(|_| Error::Poisoned)?;
+            let index = &self.index;
             for leaf in leaves {
                 let hash = hash_leaf(&leaf);
                 if let Some(i) = in_batch.get(&hash) {
@@ -1055,10 +1073,15 @@ impl Integrator {
         };
 
         if !new_pairs.is_empty() {
-            self.index
-                .lock()
-                .map_err(|_| Error::Poisoned)?
-                .insert(&new_pairs, self.edge.size, false)?;
+            self.index.stage(&new_pairs)?;
+            self.shared
+                .metrics
+                .index_backlog
+                .store(self.index.staged_len() as u64, Ordering::Relaxed);
+            // Blocks only when the indexer is INDEXER_QUEUE batches behind.
+            self.to_indexer
+                .send((new_pairs, self.edge.size))
+                .map_err(|_| Error::Poisoned)?;
         }
         slots
             .into_iter()
@@ -1299,8 +1322,51 @@ fn write_partial_files(root: &Path, edge: &Edge, entries: &[Vec<u8>]) -> Result<
     writer.publish()
 }
 
+/// Staged index pairs and the tree size they bring the index to.
+type IndexBatch = (Vec<(Hash, u64)>, u64);
+
+/// Batches the indexer may fall behind before the integrator waits for it.
+const INDEXER_QUEUE: usize = 64;
+
+/// Pairs the indexer gathers into one redb commit, or…
+const INDEX_COMMIT_PAIRS: usize = 4096;
+/// … how long it gathers at most.
+const INDEX_COMMIT_WAIT: Duration = Duration::from_millis(250);
+
+/// The indexer thread: commits staged pairs to the index in large commits. Every redb commit writes fresh copies
+/// of the pages it touches, and a durable commit flushes all of them since the last one: committing every batch
+/// made that flush about 100 MB every 16 k entries, long enough to hold up the journal's fdatasync behind it.
+/// After a failure the log is poisoned (the pairs stay staged, so lookups stay right) until it is reopened,
+/// which catches the index up from the tiles.
+fn run_indexer(index: &Index, shared: &Shared, rx: &mpsc::Receiver<IndexBatch>) {
+    while let Ok((mut pairs, mut size)) = rx.recv() {
+        let deadline = Instant::now() + INDEX_COMMIT_WAIT;
+        let mut open = true;
+        while pairs.len() < INDEX_COMMIT_PAIRS {
+            match rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+                Ok((more, s)) => {
+                    pairs.extend(more);
+                    size = s;
+                }
+                Err(mpsc::RecvTimeoutError::Timeout) => break,
+                Err(mpsc::RecvTimeoutError::Disconnected) => {
+                    open = false;
+                    break;
+                }
+            }
+        }
+        if index.commit(&pairs, size).is_err() {
+            shared.poisoned.store(true, Ordering::SeqCst);
+            return;
+        }
+        if !open {
+            return;
+        }
+    }
+}
+
 /// Brings the de-duplication index up to the durable tree, re-reading leaf hashes from level-0 tiles.
-fn catch_up_index(index: &mut Index, root: &Path, edge: &Edge) -> Result<(), Error> {
+fn catch_up_index(index: &Index, root: &Path, edge: &Edge) -> Result<(), Error> {
     let mut from = index.indexed_size()?;
     if from > edge.size {
         index.clear()?;

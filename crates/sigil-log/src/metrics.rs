@@ -22,6 +22,8 @@ pub struct LogMetrics {
     pub batch_size: Histogram,
     /// From taking a batch to its checkpoint being durable and published.
     pub integration_seconds: Histogram,
+    /// Index pairs staged in memory and not yet committed to the index database.
+    pub index_backlog: AtomicU64,
 }
 
 impl Default for LogMetrics {
@@ -31,6 +33,7 @@ impl Default for LogMetrics {
             duplicates: AtomicU64::new(0),
             batch_size: Histogram::new(BATCH),
             integration_seconds: Histogram::new(SECONDS),
+            index_backlog: AtomicU64::new(0),
         }
     }
 }
@@ -96,6 +99,12 @@ pub fn render(log: &LogMetrics, http: &HttpMetrics, tree_size: u64) -> String {
     let _ = writeln!(
         out,
         "# HELP sigil_log_tree_size Entries in the latest checkpoint.\n# TYPE sigil_log_tree_size gauge\nsigil_log_tree_size {tree_size}"
+    );
+    let _ = writeln!(
+        out,
+        "# HELP sigil_log_index_backlog Entries integrated but not yet committed to the de-duplication index \
+         (looked up in memory meanwhile).\n# TYPE sigil_log_index_backlog gauge\nsigil_log_index_backlog {}",
+        log.index_backlog.load(Ordering::Relaxed)
     );
     log.batch_size
         .render("sigil_log_batch_size", "Entries integrated per batch.", &mut out);
