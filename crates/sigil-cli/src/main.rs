@@ -1,6 +1,7 @@
 //! `sigil`: Sigstore signing and verification from the command line.
 
 mod instance;
+mod keys;
 mod log;
 mod quickstart;
 mod serve;
@@ -45,6 +46,9 @@ enum Command {
     Quickstart(quickstart::QuickstartArgs),
     /// Print a token from the development issuer of a `sigil serve --dev` instance.
     DevToken(serve::DevTokenArgs),
+    /// Generate a P-256 key pair for signing without an identity: PREFIX.key, encrypted with a password in
+    /// cosign's format (from SIGIL_PASSWORD or COSIGN_PASSWORD, the terminal, or standard input), and PREFIX.pub.
+    GenerateKeyPair(keys::GenerateKeyPairArgs),
 }
 
 /// The wall clock in Unix seconds: the CLI's only clock read (libraries take time as a parameter).
@@ -64,6 +68,7 @@ fn main() -> ExitCode {
         Command::SignBundle(args) => sign::sign_bundle(args),
         Command::Attest(args) => sign::attest(args),
         Command::Serve(args) => serve::serve(args),
+        Command::GenerateKeyPair(args) => keys::generate_key_pair(args),
         Command::Quickstart(args) => quickstart::run(args),
         Command::DevToken(args) => serve::dev_token(&args),
     }

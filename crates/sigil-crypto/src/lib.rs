@@ -10,11 +10,16 @@ pub mod der;
 pub mod der_write;
 mod digest;
 mod key;
+mod key_file;
 mod pem;
 mod signing;
 
 pub use digest::{HashAlgorithm, Hasher, sha256};
 pub use key::{KeyAlgorithm, PublicKeyDetails, SignatureScheme, VerifyingKey, spki_der_for};
+pub use key_file::{
+    ENCRYPTED_KEY_LABEL, LEGACY_ENCRYPTED_KEY_LABEL, MAX_KEY_FILE, decrypt_private_key, encrypt_private_key,
+    is_encrypted_private_key,
+};
 pub use pem::{pem_blocks, pem_decode_one, pem_encode};
 pub use signing::{Signer, SigningKey};
 
@@ -40,4 +45,10 @@ pub enum Error {
     /// The key type does not match the requested scheme.
     #[error("key type does not match the signature scheme")]
     KeyMismatch,
+    /// A malformed or unsupported encrypted key file.
+    #[error("encrypted key file: {0}")]
+    KeyFile(&'static str),
+    /// An encrypted key file whose password is wrong (or whose ciphertext was changed).
+    #[error("the password is wrong, or the key file was altered")]
+    WrongPassword,
 }
