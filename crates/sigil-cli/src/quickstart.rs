@@ -15,7 +15,7 @@ use sigil_client::{ClientOptions, HttpClient};
 use sigil_crypto::HashAlgorithm;
 use sigil_oidc::dev::DevClaims;
 use sigil_policy::{Matcher, Policy};
-use sigil_sign::{IdentityToken, RekorVersion, SigningContext};
+use sigil_sign::{IdentityToken, RekorVersion, SignWith, SigningContext};
 use sigil_trust::TrustedMaterial;
 use sigil_verify::{Artifact, SignerCheck, TimeSource, VerifiedBundle, VerifiedSigner, Verifier, VerifierOptions};
 
@@ -154,7 +154,9 @@ fn sign_and_verify(
     let http = HttpClient::new(ClientOptions::default()).map_err(|e| e.to_string())?;
     let ctx = SigningContext::new(trust.clone(), services, &http, &http, &http).map_err(|e| e.to_string())?;
     let file = std::fs::File::open(&artifact).map_err(|e| format!("reading {}: {e}", artifact.display()))?;
-    let signed = ctx.sign_artifact(&token, file, &unix_now).map_err(|e| e.to_string())?;
+    let signed = ctx
+        .sign_artifact(SignWith::Identity(&token), file, &unix_now)
+        .map_err(|e| e.to_string())?;
     let signed_ms = signing_started.elapsed().as_millis();
     let bundle_path = tmp.join("bundle.sigstore.json");
     std::fs::write(&bundle_path, signed.json.as_bytes()).map_err(|e| format!("writing the bundle: {e}"))?;

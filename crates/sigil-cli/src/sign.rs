@@ -1,9 +1,11 @@
-//! `sign-blob`, `sign-bundle` (the sigstore-conformance interface) and `attest`: keyless signing.
+//! `sign-blob`, `sign-bundle` (the sigstore-conformance interface) and `attest`: keyless signing, or with
+//! `--key` a key file in cosign's format.
 //!
 //! Every command: trust material (embedded public-good by default, `--staging`, a client trust config, or a
 //! trusted root + signing config) → services selected from the signing config → identity token (flag,
-//! `SIGSTORE_ID_TOKEN`, GitHub Actions ambient credentials, or an interactive login) → `sigil_sign` →
-//! a bundle that already passed `sigil-verify` → written to `--bundle`. Failures exit 1 with the step named.
+//! `SIGSTORE_ID_TOKEN`, GitHub Actions ambient credentials, or an interactive login) or the decrypted key →
+//! `sigil_sign` → a bundle that already passed `sigil-verify` → written to `--bundle`. Failures exit 1 with the
+//! step named.
 
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
@@ -13,7 +15,8 @@ use std::time::Duration;
 use clap::Args;
 use sigil_bundle::{ClientTrustConfig, Limits, SigningConfig, TrustedRoot};
 use sigil_client::{ClientOptions, HttpClient};
-use sigil_sign::{IdentityToken, RekorVersion, Signed, SigningContext};
+use sigil_crypto::SigningKey;
+use sigil_sign::{IdentityToken, RekorVersion, SignWith, Signed, SigningContext};
 use sigil_trust::TrustedMaterial;
 
 use crate::unix_now;
@@ -67,6 +70,14 @@ pub struct SigningArgs {
     /// Only use Rekor logs with this major API version.
     #[arg(long, value_name = "1|2", value_parser = clap::value_parser!(u32).range(1..=2))]
     rekor_version: Option<u32>,
+    /// Sign with this private key file (cosign's encrypted format, or a PKCS#8 PEM) instead of an identity. The
+    /// password comes from SIGIL_PASSWORD or COSIGN_PASSWORD, the terminal, or standard input.
+    #[arg(long, value_name = "FILE", conflicts_with = "identity_token")]
+    key: Option<PathBuf>,
+    /// With --key: `false` records nothing in the transparency log and contacts no service (air-gapped
+    /// signing); the bundle then verifies only with `verify-blob --key … --insecure-ignore-tlog`.
+    #[arg(long, value_name = "BOOL", default_value_t = true, action = clap::ArgAction::Set, requires = "key")]
+    tlog_upload: bool,
     #[command(flatten)]
     instance: InstanceArgs,
     #[command(flatten)]
@@ -129,6 +140,7 @@ struct Request {
     what: What,
     bundle: PathBuf,
     token: Option<String>,
+    key: Option<(PathBuf, bool)>,
     rekor: RekorVersion,
     instance: InstanceArgs,
     login: Option<LoginArgs>,
@@ -148,6 +160,7 @@ impl SigningArgs {
             what,
             bundle: self.bundle,
             token: self.identity_token,
+            key: self.key.map(|k| (k, self.tlog_upload)),
             rekor: rekor(self.rekor_version),
             instance: self.instance,
             login: Some(self.login),
@@ -168,6 +181,7 @@ pub fn sign_bundle(a: SignBundleArgs) -> ExitCode {
         },
         bundle: a.bundle,
         token: Some(a.identity_token),
+        key: None,
         rekor: RekorVersion::Auto,
         instance: a.instance,
         login: None,
@@ -188,12 +202,7 @@ fn finish(r: Result<(Signed, PathBuf), String>) -> ExitCode {
             for w in &signed.warnings {
                 eprintln!("warning: {w}");
             }
-            eprintln!(
-                "Wrote {} (signed as {} from {})",
-                path.display(),
-                signed.san,
-                signed.issuer
-            );
+            eprintln!("Wrote {} ({})", path.display(), signed.signer);
             ExitCode::SUCCESS
         }
         Err(e) => {
@@ -315,27 +324,51 @@ fn identity_token(
     IdentityToken::parse(&raw).map_err(|e| step(e.to_string()))
 }
 
+/// The private key in `path`: cosign's encrypted format (asking for its password), or an unencrypted PKCS#8 PEM.
+fn signing_key(path: &Path) -> Result<SigningKey, String> {
+    let step = |e: String| format!("loading the key {}: {e}", path.display());
+    let text = read_limited(path, sigil_crypto::MAX_KEY_FILE, "the key")?;
+    let text = String::from_utf8(text).map_err(|_| step("not PEM".into()))?;
+    if sigil_crypto::is_encrypted_private_key(&text) {
+        let password = crate::keys::read_password("Enter the password for the private key: ", false).map_err(step)?;
+        sigil_crypto::decrypt_private_key(&text, &password).map_err(|e| step(e.to_string()))
+    } else {
+        SigningKey::from_pkcs8_pem(&text).map_err(|e| step(e.to_string()))
+    }
+}
+
 fn run(req: Request) -> Result<(Signed, PathBuf), String> {
     let (root, config) = instance(&req.instance)?;
     let trust = TrustedMaterial::from_trusted_root(&root).map_err(|e| format!("loading the trust material: {e}"))?;
     let services = sigil_sign::select_services(&config, unix_now(), req.rekor).map_err(|e| e.to_string())?;
     let http = http_client(&req.instance)?;
-    let token = identity_token(
-        req.token.as_deref(),
-        req.login.as_ref(),
-        services.oidc.as_ref().map(|s| s.url.as_str()),
-        &http,
-    )?;
+    let key;
+    let token;
+    let with = match &req.key {
+        Some((path, tlog)) => {
+            key = signing_key(path)?;
+            SignWith::Key { key: &key, tlog: *tlog }
+        }
+        None => {
+            token = identity_token(
+                req.token.as_deref(),
+                req.login.as_ref(),
+                services.oidc.as_ref().map(|s| s.url.as_str()),
+                &http,
+            )?;
+            SignWith::Identity(&token)
+        }
+    };
     let ctx = SigningContext::new(trust, services, &http, &http, &http).map_err(|e| e.to_string())?;
     let clock = unix_now;
     let signed = match &req.what {
         What::Blob(path) => {
             let f = std::fs::File::open(path).map_err(|e| format!("reading the artifact {}: {e}", path.display()))?;
-            ctx.sign_artifact(&token, f, &clock)
+            ctx.sign_artifact(with, f, &clock)
         }
         What::Statement(path) => {
             let json = read_limited(path, MAX_STATEMENT_BYTES, "the in-toto statement")?;
-            ctx.sign_statement(&token, &json, &clock)
+            ctx.sign_statement(with, &json, &clock)
         }
         What::Attest {
             file,
@@ -358,7 +391,7 @@ fn run(req: Request) -> Result<(Signed, PathBuf), String> {
                 .unwrap_or_default();
             let statement =
                 sigil_sign::flow::statement_for(&name, &digest, predicate_type, pred).map_err(|e| e.to_string())?;
-            ctx.sign_statement(&token, &statement, &clock)
+            ctx.sign_statement(with, &statement, &clock)
         }
     }
     .map_err(|e| e.to_string())?;

@@ -80,6 +80,11 @@ pub struct VerifyBlobArgs {
     /// Verify with this PEM public key instead of a certificate identity.
     #[arg(long, value_name = "PEM")]
     key: Option<PathBuf>,
+    /// With --key: accept a bundle without a transparency-log entry or verified time (signed with
+    /// `--tlog-upload=false`). The signature and the key are still checked; nothing shows when it was signed
+    /// or that anyone could have seen it.
+    #[arg(long, requires = "key")]
+    insecure_ignore_tlog: bool,
     #[command(flatten)]
     trust: TrustArgs,
     /// Output format.
@@ -101,6 +106,7 @@ pub struct Request {
     bundle: PathBuf,
     identity: IdentityArgs,
     key: Option<PathBuf>,
+    ignore_tlog: bool,
     trust: TrustArgs,
     output: Output,
     artifact: String,
@@ -125,6 +131,7 @@ impl From<VerifyBundleArgs> for Request {
                 ..Default::default()
             },
             key: a.key,
+            ignore_tlog: false,
             trust: a.trust,
             output: Output::Text,
             artifact: a.artifact,
@@ -160,6 +167,7 @@ impl From<VerifyBlobArgs> for Request {
                 extensions,
             },
             key: a.key,
+            ignore_tlog: a.insecure_ignore_tlog,
             trust: a.trust,
             output: a.output,
             artifact: a.artifact,
@@ -193,7 +201,16 @@ pub fn run(req: Request) -> ExitCode {
 
 fn verify(req: &Request) -> Result<(VerifiedBundle, String), VerificationError> {
     let trust = load_trust(&req.trust)?;
-    let verifier = Verifier::new(trust, VerifierOptions::default());
+    let options = if req.ignore_tlog {
+        VerifierOptions {
+            tlog_threshold: 0,
+            timestamp_threshold: 0,
+            ..VerifierOptions::default()
+        }
+    } else {
+        VerifierOptions::default()
+    };
+    let verifier = Verifier::new(trust, options);
     let bundle_json = sigil_trust::read_bounded(&req.bundle, verifier.options().limits.max_bundle_bytes)
         .map_err(|e| VerificationError::new(Code::BundleFormat, e.to_string()))?;
     let bundle = verifier.parse_bundle(&bundle_json)?;

@@ -5,8 +5,8 @@ use sigil_bundle::bundle::{Checkpoint, InclusionPromise, InclusionProof, KindVer
 use sigil_bundle::encoding::{Int64, decode_base64, encode_base64};
 use sigil_bundle::{Bytes, RekorBody, TransparencyLogEntry};
 use sigil_sign::{
-    AmbientRequest, CertificateAuthority, CertificateRequest, LogEntryRequest, ServiceError, TimestampAuthority,
-    TransparencyLog,
+    AmbientRequest, CertificateAuthority, CertificateRequest, LogEntryRequest, LogVerifier, ServiceError,
+    TimestampAuthority, TransparencyLog,
 };
 use sigil_tsa::TimeStampRequest;
 
@@ -76,8 +76,13 @@ pub fn fulcio_chain_from_response(body: &[u8]) -> Result<Vec<Vec<u8>>, String> {
     Ok(out)
 }
 
-fn cert_pem_b64(der: &[u8]) -> String {
-    encode_base64(sigil_crypto::pem_encode("CERTIFICATE", der).as_bytes())
+/// A Rekor v1 verifier: base64 of the certificate's or the public key's PEM.
+fn verifier_pem_b64(verifier: &LogVerifier<'_>) -> String {
+    let pem = match verifier {
+        LogVerifier::Certificate(der) => sigil_crypto::pem_encode("CERTIFICATE", der),
+        LogVerifier::PublicKey { spki_der, .. } => sigil_crypto::pem_encode("PUBLIC KEY", spki_der),
+    };
+    encode_base64(pem.as_bytes())
 }
 
 impl TransparencyLog for HttpClient {
@@ -116,24 +121,21 @@ fn rekor_v1_request(request: &LogEntryRequest<'_>) -> Result<Vec<u8>, String> {
         LogEntryRequest::HashedRekord {
             digest,
             signature,
-            certificate_der,
+            verifier,
         } => json!({
             "apiVersion": "0.0.1",
             "kind": "hashedrekord",
             "spec": {
-                "signature": {"content": encode_base64(signature), "publicKey": {"content": cert_pem_b64(certificate_der)}},
+                "signature": {"content": encode_base64(signature), "publicKey": {"content": verifier_pem_b64(verifier)}},
                 "data": {"hash": {"algorithm": "sha256", "value": hex::encode(digest)}},
             },
         }),
-        LogEntryRequest::Dsse {
-            envelope,
-            certificate_der,
-        } => json!({
+        LogEntryRequest::Dsse { envelope, verifier } => json!({
             "apiVersion": "0.0.1",
             "kind": "dsse",
             "spec": {"proposedContent": {
                 "envelope": serde_json::to_string(envelope).map_err(|e| e.to_string())?,
-                "verifiers": [cert_pem_b64(certificate_der)],
+                "verifiers": [verifier_pem_b64(verifier)],
             }},
         }),
     };
@@ -143,32 +145,31 @@ fn rekor_v1_request(request: &LogEntryRequest<'_>) -> Result<Vec<u8>, String> {
 /// The `POST /api/v2/log/entries` body: always `hashedRekordRequestV002`; a DSSE envelope is logged over
 /// SHA-256(PAE) with its one signature (rekor-tiles refuses the deprecated `dsseRequestV002`).
 fn rekor_v2_request(request: &LogEntryRequest<'_>) -> Result<Vec<u8>, String> {
-    let (digest, signature, cert): (Vec<u8>, &[u8], &[u8]) = match request {
+    let (digest, signature, verifier): (Vec<u8>, &[u8], &LogVerifier<'_>) = match request {
         LogEntryRequest::HashedRekord {
             digest,
             signature,
-            certificate_der,
-        } => (digest.to_vec(), signature, certificate_der),
-        LogEntryRequest::Dsse {
-            envelope,
-            certificate_der,
-        } => {
+            verifier,
+        } => (digest.to_vec(), signature, verifier),
+        LogEntryRequest::Dsse { envelope, verifier } => {
             let [sig] = envelope.signatures.as_slice() else {
                 return Err("a DSSE envelope must have exactly one signature".into());
             };
-            (
-                sigil_crypto::sha256(&envelope.pae()).to_vec(),
-                &sig.sig,
-                certificate_der,
-            )
+            (sigil_crypto::sha256(&envelope.pae()).to_vec(), &sig.sig, verifier)
+        }
+    };
+    // Keyless certificates are always for sigil's ephemeral P-256 key.
+    let verifier = match verifier {
+        LogVerifier::Certificate(der) => {
+            json!({"x509Certificate": {"rawBytes": encode_base64(der)}, "keyDetails": "PKIX_ECDSA_P256_SHA_256"})
+        }
+        LogVerifier::PublicKey { spki_der, details } => {
+            json!({"publicKey": {"rawBytes": encode_base64(spki_der)}, "keyDetails": details.proto_name()})
         }
     };
     let v = json!({"hashedRekordRequestV002": {
         "digest": encode_base64(&digest),
-        "signature": {
-            "content": encode_base64(signature),
-            "verifier": {"x509Certificate": {"rawBytes": encode_base64(cert)}, "keyDetails": "PKIX_ECDSA_P256_SHA_256"},
-        },
+        "signature": {"content": encode_base64(signature), "verifier": verifier},
     }});
     Ok(v.to_string().into_bytes())
 }
@@ -385,7 +386,7 @@ mod tests {
         let r = LogEntryRequest::HashedRekord {
             digest: &digest,
             signature: b"sig",
-            certificate_der: b"\x30\x00",
+            verifier: LogVerifier::Certificate(b"\x30\x00"),
         };
         let v1: Value = serde_json::from_slice(&rekor_v1_request(&r).unwrap()).unwrap();
         assert_eq!(v1["spec"]["data"]["hash"]["value"], "01".repeat(32));
@@ -410,7 +411,7 @@ mod tests {
         };
         let d = LogEntryRequest::Dsse {
             envelope: &env,
-            certificate_der: b"\x30\x00",
+            verifier: LogVerifier::Certificate(b"\x30\x00"),
         };
         let v1: Value = serde_json::from_slice(&rekor_v1_request(&d).unwrap()).unwrap();
         assert_eq!(v1["kind"], "dsse");

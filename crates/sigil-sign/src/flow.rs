@@ -1,11 +1,14 @@
-//! The keyless signing flow and bundle assembly.
+//! The signing flow (keyless, or with a key the caller holds) and bundle assembly.
 
 use std::io::Read;
 
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as B64;
+
 use aws_lc_rs::signature::{ECDSA_P256_SHA256_ASN1_SIGNING, EcdsaKeyPair};
 use sigil_bundle::bundle::{
-    HashOutput, MEDIA_TYPE_V0_3, MessageSignature, Rfc3161SignedTimestamp, TimestampVerificationData,
-    VerificationMaterial, X509Certificate,
+    HashOutput, MEDIA_TYPE_V0_3, MessageSignature, PublicKeyIdentifier, Rfc3161SignedTimestamp,
+    TimestampVerificationData, VerificationMaterial, X509Certificate,
 };
 use sigil_bundle::dsse::DsseSignature;
 use sigil_bundle::intoto::{PAYLOAD_TYPE, STATEMENT_V1, Subject};
@@ -20,8 +23,38 @@ use sigil_x509::{Certificate, CtLog, ExtendedKeyUsage, TrustedChain, verify_embe
 use crate::select::Services;
 use crate::token::IdentityToken;
 use crate::{
-    CertificateAuthority, CertificateRequest, Error, LogEntryRequest, TimestampAuthority, TransparencyLog, random_bytes,
+    CertificateAuthority, CertificateRequest, Error, LogEntryRequest, LogVerifier, TimestampAuthority, TransparencyLog,
+    random_bytes,
 };
+
+/// How to sign.
+#[derive(Debug, Clone, Copy)]
+pub enum SignWith<'a> {
+    /// Keyless: an ephemeral key, certified by the CA for this identity token, used once and dropped.
+    Identity(&'a IdentityToken),
+    /// A key the caller holds (a cosign key file, say). With `tlog: false` nothing is contacted and the bundle
+    /// has no log entry and no timestamp (air-gapped signing): it verifies only with the key and an explicit
+    /// decision to accept that (`verify-blob --key … --insecure-ignore-tlog`).
+    Key { key: &'a SigningKey, tlog: bool },
+}
+
+/// Who signed, as the self-verification established it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SignedBy {
+    /// The identity in the certificate.
+    Identity { san: String, issuer: String },
+    /// A key, named by the bundle's hint (base64 of the SHA-256 of its SPKI).
+    Key { hint: String },
+}
+
+impl std::fmt::Display for SignedBy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Identity { san, issuer } => write!(f, "signed as {san} from {issuer}"),
+            Self::Key { hint } => write!(f, "signed with the key {hint}"),
+        }
+    }
+}
 
 /// A signed, self-verified bundle.
 #[derive(Debug, Clone)]
@@ -29,11 +62,21 @@ pub struct Signed {
     pub bundle: Bundle,
     /// The bundle's JSON exactly as it was verified.
     pub json: String,
-    /// The identity in the certificate (and checked by the self-verification).
-    pub san: String,
-    pub issuer: String,
+    pub signer: SignedBy,
     /// Non-fatal problems (a TSA that failed while the log's SET still gives a verified time).
     pub warnings: Vec<String>,
+}
+
+/// What the verification material of the bundle will be.
+enum Material {
+    Certificate {
+        leaf: Box<Certificate>,
+        san: String,
+        issuer: String,
+    },
+    Key {
+        hint: String,
+    },
 }
 
 /// How far ahead of the local clock the CA, log and TSA clocks may run.
@@ -59,6 +102,8 @@ enum Payload<'p> {
 pub struct SigningContext<'a> {
     services: Services,
     verifier: Verifier,
+    /// For bundles signed with a key and no log: no log entry or verified time required.
+    offline_verifier: Verifier,
     cas: Vec<(TrustedChain, Validity)>,
     ctlogs: Vec<CtLog>,
     ca: &'a dyn CertificateAuthority,
@@ -113,8 +158,14 @@ impl<'a> SigningContext<'a> {
                 })
             })
             .collect();
+        let offline = VerifierOptions {
+            tlog_threshold: 0,
+            timestamp_threshold: 0,
+            ..VerifierOptions::default()
+        };
         Ok(Self {
             services,
+            offline_verifier: Verifier::new(trust.clone(), offline),
             verifier: Verifier::new(trust, VerifierOptions::default()),
             cas,
             ctlogs,
@@ -131,7 +182,7 @@ impl<'a> SigningContext<'a> {
     /// Signs an artifact read from `artifact`, streamed through SHA-256 with a bounded buffer.
     pub fn sign_artifact(
         &self,
-        token: &IdentityToken,
+        with: SignWith<'_>,
         artifact: impl Read,
         clock: &dyn Fn() -> i64,
     ) -> Result<Signed, Error> {
@@ -141,24 +192,19 @@ impl<'a> SigningContext<'a> {
             .as_slice()
             .try_into()
             .map_err(|_| Error::Artifact("digest length".into()))?;
-        self.sign_digest(token, digest, clock)
+        self.sign_digest(with, digest, clock)
     }
 
     /// Signs an artifact given its SHA-256 digest (`messageSignature`, `hashedrekord`).
-    pub fn sign_digest(
-        &self,
-        token: &IdentityToken,
-        digest: [u8; 32],
-        clock: &dyn Fn() -> i64,
-    ) -> Result<Signed, Error> {
-        self.run(token, Payload::Digest(digest), clock)
+    pub fn sign_digest(&self, with: SignWith<'_>, digest: [u8; 32], clock: &dyn Fn() -> i64) -> Result<Signed, Error> {
+        self.run(with, Payload::Digest(digest), clock)
     }
 
     /// Signs an in-toto statement (its JSON bytes, kept verbatim) as a DSSE envelope of type
     /// `application/vnd.in-toto+json`.
     pub fn sign_statement(
         &self,
-        token: &IdentityToken,
+        with: SignWith<'_>,
         statement_json: &[u8],
         clock: &dyn Fn() -> i64,
     ) -> Result<Signed, Error> {
@@ -173,7 +219,7 @@ impl<'a> SigningContext<'a> {
             })
             .ok_or_else(|| Error::Artifact("the statement has no subject with a sha256 digest".into()))?;
         self.run(
-            token,
+            with,
             Payload::Dsse {
                 payload_type: PAYLOAD_TYPE,
                 payload: statement_json,
@@ -183,29 +229,27 @@ impl<'a> SigningContext<'a> {
         )
     }
 
-    fn run(&self, token: &IdentityToken, payload: Payload<'_>, clock: &dyn Fn() -> i64) -> Result<Signed, Error> {
-        let now = clock();
-        token.check_time(now)?;
-
-        // The ephemeral key: generated here, dropped (and its PKCS#8 copy zeroed) when this function returns.
-        let key = SigningKey::generate(KeyAlgorithm::EcdsaP256).map_err(|e| Error::Key(e.to_string()))?;
-        let proof = key
-            .sign(token.challenge().as_bytes())
-            .map_err(|e| Error::Signing(format!("proof of possession: {e}")))?;
-        let request = CertificateRequest {
-            identity_token: token.raw(),
-            public_key_pem: pem_encode("PUBLIC KEY", key.public_key().spki_der()),
-            proof_of_possession: proof,
+    fn run(&self, with: SignWith<'_>, payload: Payload<'_>, clock: &dyn Fn() -> i64) -> Result<Signed, Error> {
+        // The ephemeral key of a keyless run: generated here, dropped (and its PKCS#8 copy zeroed) once it signed.
+        let ephemeral = match with {
+            SignWith::Identity(token) => {
+                token.check_time(clock())?;
+                Some(SigningKey::generate(KeyAlgorithm::EcdsaP256).map_err(|e| Error::Key(e.to_string()))?)
+            }
+            SignWith::Key { .. } => None,
         };
-        let chain = self
-            .ca
-            .signing_certificate(&self.services.ca.url, &request)
-            .map_err(Error::CertificateRequest)?;
-        let (leaf, san, issuer) = self.check_certificate(&chain, &key, token, clock())?;
+        let (key, material, tlog) = match (with, &ephemeral) {
+            (SignWith::Identity(token), Some(key)) => (key, self.certify(key, token, clock)?, true),
+            (SignWith::Key { key, tlog }, _) => {
+                let hint = B64.encode(sigil_crypto::sha256(key.public_key().spki_der()));
+                (key, Material::Key { hint }, tlog)
+            }
+            (SignWith::Identity(_), None) => return Err(Error::Key("no ephemeral key".into())),
+        };
 
         // The signature, and what the log records.
         let (signature, envelope, digest) = match &payload {
-            Payload::Digest(d) => (sign_prehashed(&key, d)?, None, *d),
+            Payload::Digest(d) => (sign_prehashed(key, d)?, None, *d),
             Payload::Dsse {
                 payload_type,
                 payload,
@@ -225,51 +269,98 @@ impl<'a> SigningContext<'a> {
                 (sig, Some(env), *subject)
             }
         };
-        drop(key);
+        let details = key.key_details().map_err(|e| Error::Key(e.to_string()))?;
+        let public_key = key.public_key().clone();
+        drop(ephemeral);
 
+        let verifier = match &material {
+            Material::Certificate { leaf, .. } => LogVerifier::Certificate(leaf.der()),
+            Material::Key { .. } => LogVerifier::PublicKey {
+                spki_der: public_key.spki_der(),
+                details,
+            },
+        };
         let log_request = match &envelope {
             None => LogEntryRequest::HashedRekord {
                 digest: &digest,
                 signature: &signature,
-                certificate_der: leaf.der(),
+                verifier,
             },
             Some(env) => LogEntryRequest::Dsse {
                 envelope: env,
-                certificate_der: leaf.der(),
+                verifier,
             },
         };
-        let (entry, stamps, warnings) = self.witness(&signature, &log_request)?;
-        check_entry(&entry, self.services.tlog.major_api_version, envelope.is_some())?;
+        let (entry, stamps, warnings) = if tlog {
+            let (entry, stamps, warnings) = self.witness(&signature, &log_request)?;
+            check_entry(&entry, self.services.tlog.major_api_version, envelope.is_some())?;
+            (Some(entry), stamps, warnings)
+        } else {
+            (None, Vec::new(), Vec::new())
+        };
 
-        let bundle = assemble(leaf.der(), entry, stamps, signature, digest, envelope);
+        let bundle_signer = match &material {
+            Material::Certificate { leaf, .. } => BundleSigner::Certificate(leaf.der()),
+            Material::Key { hint } => BundleSigner::KeyHint(hint),
+        };
+        let bundle = assemble(bundle_signer, entry, stamps, signature, digest, envelope);
 
         // Self-verification of the JSON exactly as it will be written.
         let json = bundle.to_json().map_err(|e| Error::Bundle(e.to_string()))?;
-        let parsed = self
-            .verifier
+        let verifier = if tlog { &self.verifier } else { &self.offline_verifier };
+        let parsed = verifier
             .parse_bundle(json.as_bytes())
             .map_err(|e| Error::SelfVerify(e.to_string()))?;
-        let policy = Policy::identity(Matcher::exact(san.clone()), Matcher::exact(issuer.clone()));
         let artifact = Artifact::Digest {
             algorithm: HashAlgorithm::Sha2_256,
             digest: digest.to_vec(),
         };
+        let (policy, signer) = match material {
+            Material::Certificate { san, issuer, .. } => (
+                Some(Policy::identity(
+                    Matcher::exact(san.clone()),
+                    Matcher::exact(issuer.clone()),
+                )),
+                SignedBy::Identity { san, issuer },
+            ),
+            Material::Key { hint } => (None, SignedBy::Key { hint }),
+        };
+        let check = match &policy {
+            Some(p) => SignerCheck::Identity(p),
+            None => SignerCheck::Key(&public_key),
+        };
         // "Now" for the self-check tolerates services whose clocks run slightly ahead of ours (a verified time
         // in the future is otherwise refused, V-15); every other check is at the verified times.
-        self.verifier
-            .verify(
-                &parsed,
-                &artifact,
-                SignerCheck::Identity(&policy),
-                clock().saturating_add(MAX_CLOCK_SKEW),
-            )
+        verifier
+            .verify(&parsed, &artifact, check, clock().saturating_add(MAX_CLOCK_SKEW))
             .map_err(|e| Error::SelfVerify(e.to_string()))?;
         Ok(Signed {
             bundle: parsed,
             json,
+            signer,
+            warnings,
+        })
+    }
+
+    /// Keyless: the CA's certificate for `key` and the token's identity, checked.
+    fn certify(&self, key: &SigningKey, token: &IdentityToken, clock: &dyn Fn() -> i64) -> Result<Material, Error> {
+        let proof = key
+            .sign(token.challenge().as_bytes())
+            .map_err(|e| Error::Signing(format!("proof of possession: {e}")))?;
+        let request = CertificateRequest {
+            identity_token: token.raw(),
+            public_key_pem: pem_encode("PUBLIC KEY", key.public_key().spki_der()),
+            proof_of_possession: proof,
+        };
+        let chain = self
+            .ca
+            .signing_certificate(&self.services.ca.url, &request)
+            .map_err(Error::CertificateRequest)?;
+        let (leaf, san, issuer) = self.check_certificate(&chain, key, token, clock())?;
+        Ok(Material::Certificate {
+            leaf: Box::new(leaf),
             san,
             issuer,
-            warnings,
         })
     }
 
@@ -402,25 +493,46 @@ impl<'a> SigningContext<'a> {
     }
 }
 
-/// The v0.3 bundle: the leaf certificate only (never the chain), one log entry, the timestamps if any, and
-/// either a message signature (with the artifact digest) or the DSSE envelope.
+/// How a bundle names its signer.
+#[derive(Debug, Clone, Copy)]
+enum BundleSigner<'a> {
+    /// The leaf certificate (DER).
+    Certificate(&'a [u8]),
+    /// A key, by its hint.
+    KeyHint(&'a str),
+}
+
+/// The v0.3 bundle: the leaf certificate only (never the chain) or the key's hint, the log entry if any, the
+/// timestamps if any, and either a message signature (with the artifact digest) or the DSSE envelope.
 fn assemble(
-    leaf_der: &[u8],
-    entry: TransparencyLogEntry,
+    signer: BundleSigner<'_>,
+    entry: Option<TransparencyLogEntry>,
     stamps: Vec<Vec<u8>>,
     signature: Vec<u8>,
     digest: [u8; 32],
     envelope: Option<Envelope>,
 ) -> Bundle {
+    let (certificate, public_key) = match signer {
+        BundleSigner::Certificate(der) => (
+            Some(X509Certificate {
+                raw_bytes: Bytes(der.to_vec()),
+            }),
+            None,
+        ),
+        BundleSigner::KeyHint(hint) => (
+            None,
+            Some(PublicKeyIdentifier {
+                hint: Some(hint.to_string()),
+            }),
+        ),
+    };
     Bundle {
         media_type: MEDIA_TYPE_V0_3.to_string(),
         verification_material: VerificationMaterial {
-            public_key: None,
+            public_key,
             x509_certificate_chain: None,
-            certificate: Some(X509Certificate {
-                raw_bytes: Bytes(leaf_der.to_vec()),
-            }),
-            tlog_entries: vec![entry],
+            certificate,
+            tlog_entries: entry.into_iter().collect(),
             timestamp_verification_data: (!stamps.is_empty()).then(|| TimestampVerificationData {
                 rfc3161_timestamps: stamps
                     .into_iter()
@@ -486,8 +598,16 @@ fn check_entry(entry: &TransparencyLogEntry, major: u32, dsse: bool) -> Result<(
 }
 
 /// ECDSA P-256 over a SHA-256 digest computed elsewhere (the artifact is streamed, never held whole).
+/// A message signature over a SHA-256 digest: ECDSA P-256 only (the digest is all the flow has; other key types
+/// would sign the whole artifact or with another hash).
 fn sign_prehashed(key: &SigningKey, digest: &[u8; 32]) -> Result<Vec<u8>, Error> {
     let err = |what: &str| Error::Signing(format!("signing the artifact digest: {what}"));
+    if key.public_key().algorithm() != KeyAlgorithm::EcdsaP256 {
+        return Err(Error::Signing(format!(
+            "a message signature needs an ECDSA P-256 key, this one is {:?}; sign an in-toto statement (DSSE) instead",
+            key.public_key().algorithm()
+        )));
+    }
     let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, key.to_pkcs8_der()).map_err(|_| err("key"))?;
     let d =
         aws_lc_rs::digest::Digest::import_less_safe(digest, &aws_lc_rs::digest::SHA256).map_err(|_| err("digest"))?;

@@ -17,7 +17,7 @@ pub mod oauth;
 pub mod select;
 pub mod token;
 
-pub use flow::{Signed, SigningContext};
+pub use flow::{SignWith, Signed, SignedBy, SigningContext};
 pub use oauth::{OAuthEndpoints, OAuthSession};
 pub use select::{RekorVersion, Services, select_services};
 pub use token::{AmbientRequest, IdentityToken, github_actions_request};
@@ -104,6 +104,18 @@ pub trait CertificateAuthority: Sync {
     -> Result<Vec<Vec<u8>>, ServiceError>;
 }
 
+/// Who the log entry says signed: the certificate of a keyless signature, or the public key of a key-based one.
+#[derive(Debug, Clone, Copy)]
+pub enum LogVerifier<'a> {
+    /// The leaf certificate (DER).
+    Certificate(&'a [u8]),
+    /// The public key (SPKI DER) and its Sigstore algorithm.
+    PublicKey {
+        spki_der: &'a [u8],
+        details: sigil_crypto::PublicKeyDetails,
+    },
+}
+
 /// What to record in the transparency log.
 #[derive(Debug, Clone, Copy)]
 pub enum LogEntryRequest<'a> {
@@ -111,13 +123,13 @@ pub enum LogEntryRequest<'a> {
     HashedRekord {
         digest: &'a [u8; 32],
         signature: &'a [u8],
-        certificate_der: &'a [u8],
+        verifier: LogVerifier<'a>,
     },
     /// A DSSE envelope with one signature (`dsse` 0.0.1 on Rekor v1; on Rekor v2 a `hashedrekord` 0.0.2 over
     /// the SHA-256 of the PAE, as sigstore-python does and as rekor-tiles requires).
     Dsse {
         envelope: &'a Envelope,
-        certificate_der: &'a [u8],
+        verifier: LogVerifier<'a>,
     },
 }
 

@@ -46,8 +46,8 @@ fn keys(v: &serde_json::Value) -> Vec<&str> {
 #[test]
 fn message_signature_bundle_shape() {
     let b = assemble(
-        b"leaf",
-        entry("hashedrekord", "0.0.1"),
+        BundleSigner::Certificate(b"leaf"),
+        Some(entry("hashedrekord", "0.0.1")),
         vec![],
         vec![9; 70],
         [7; 32],
@@ -112,7 +112,14 @@ fn dsse_bundle_shape_with_timestamps() {
     let mut e = entry("hashedrekord", "0.0.2");
     e.integrated_time = Int64(0);
     e.inclusion_promise = None;
-    let b = assemble(b"leaf", e, vec![vec![0x30, 0]], vec![5; 70], [7; 32], Some(env));
+    let b = assemble(
+        BundleSigner::Certificate(b"leaf"),
+        Some(e),
+        vec![vec![0x30, 0]],
+        vec![5; 70],
+        [7; 32],
+        Some(env),
+    );
     let v: serde_json::Value = serde_json::from_str(&b.to_json().unwrap()).unwrap();
     assert_eq!(keys(&v), ["dsseEnvelope", "mediaType", "verificationMaterial"]);
     assert_eq!(keys(&v["dsseEnvelope"]), ["payload", "payloadType", "signatures"]);
@@ -252,7 +259,9 @@ fn expired_token_fails_before_any_request() {
         chain: Ok(vec![]),
     };
     let ctx = SigningContext::new(TrustedMaterial::production().unwrap(), services(1, false), &f, &f, &f).unwrap();
-    let err = ctx.sign_digest(&token(), [0; 32], &|| 2_100_000_000).unwrap_err();
+    let err = ctx
+        .sign_digest(SignWith::Identity(&token()), [0; 32], &|| 2_100_000_000)
+        .unwrap_err();
     assert!(matches!(err, Error::Token(_)), "{err}");
     assert_eq!(f.calls.load(Ordering::SeqCst), 0);
 }
@@ -269,7 +278,9 @@ fn ca_failures_name_the_step_and_the_server_message() {
         }),
     };
     let ctx = SigningContext::new(TrustedMaterial::production().unwrap(), services(1, false), &f, &f, &f).unwrap();
-    let err = ctx.sign_digest(&token(), [0; 32], &|| 1_800_000_000).unwrap_err();
+    let err = ctx
+        .sign_digest(SignWith::Identity(&token()), [0; 32], &|| 1_800_000_000)
+        .unwrap_err();
     assert_eq!(
         err.to_string(),
         "getting the signing certificate: fulcio at http://ca/api/v2/signingCert: HTTP 401: invalid identity token"
@@ -291,8 +302,66 @@ fn short_or_foreign_chains_are_refused_before_signing() {
             chain: Ok(chain),
         };
         let ctx = SigningContext::new(TrustedMaterial::production().unwrap(), services(1, false), &f, &f, &f).unwrap();
-        let err = ctx.sign_digest(&token(), [0; 32], &|| 1_800_000_000).unwrap_err();
+        let err = ctx
+            .sign_digest(SignWith::Identity(&token()), [0; 32], &|| 1_800_000_000)
+            .unwrap_err();
         assert!(matches!(err, Error::Certificate(_)), "{err}");
         assert!(err.to_string().contains(want), "{err}");
     }
+}
+
+#[test]
+fn key_signing_without_the_log_contacts_nothing() {
+    let f = Fake {
+        calls: AtomicUsize::new(0),
+        chain: Ok(vec![]),
+    };
+    let ctx = SigningContext::new(TrustedMaterial::production().unwrap(), services(1, false), &f, &f, &f).unwrap();
+    let key = SigningKey::generate(KeyAlgorithm::EcdsaP256).unwrap();
+    let with = SignWith::Key { key: &key, tlog: false };
+    let signed = ctx.sign_digest(with, [7; 32], &|| 1_800_000_000).unwrap();
+    assert_eq!(f.calls.load(Ordering::SeqCst), 0, "no CA, log or TSA request");
+    let hint = B64.encode(sigil_crypto::sha256(key.public_key().spki_der()));
+    assert_eq!(signed.signer, SignedBy::Key { hint: hint.clone() });
+    let v: serde_json::Value = serde_json::from_str(&signed.json).unwrap();
+    assert_eq!(keys(&v["verificationMaterial"]), ["publicKey"]);
+    assert_eq!(v["verificationMaterial"]["publicKey"]["hint"], hint.as_str());
+    // It verifies with the key once the caller accepts no transparency, and not under the default policy.
+    let artifact = Artifact::Digest {
+        algorithm: HashAlgorithm::Sha2_256,
+        digest: vec![7; 32],
+    };
+    let check = SignerCheck::Key(key.public_key());
+    ctx.offline_verifier
+        .verify(&signed.bundle, &artifact, check, 1_800_000_000)
+        .unwrap();
+    assert!(
+        ctx.verifier
+            .verify(&signed.bundle, &artifact, check, 1_800_000_000)
+            .is_err()
+    );
+    let other = SigningKey::generate(KeyAlgorithm::EcdsaP256).unwrap();
+    assert!(
+        ctx.offline_verifier
+            .verify(
+                &signed.bundle,
+                &artifact,
+                SignerCheck::Key(other.public_key()),
+                1_800_000_000
+            )
+            .is_err()
+    );
+
+    // An Ed25519 key signs statements (DSSE), but cannot make a message signature over a digest.
+    let ed = SigningKey::generate(KeyAlgorithm::Ed25519).unwrap();
+    let statement = statement_for("a.txt", &[7; 32], "https://example.test/p", serde_json::json!({})).unwrap();
+    let signed = ctx
+        .sign_statement(SignWith::Key { key: &ed, tlog: false }, &statement, &|| 1_800_000_000)
+        .unwrap();
+    assert!(signed.bundle.dsse_envelope.is_some());
+    let err = ctx
+        .sign_digest(SignWith::Key { key: &ed, tlog: false }, [7; 32], &|| 1_800_000_000)
+        .unwrap_err();
+    assert!(err.to_string().contains("P-256"), "{err}");
+    assert_eq!(f.calls.load(Ordering::SeqCst), 0);
 }
