@@ -33,13 +33,30 @@ fn test() -> bool {
         eprintln!("xtask: scripts/install-interop-clients.sh failed (it needs python3, node and npm)");
         return false;
     }
-    // `strace` audits the log's fsyncs under load (crates/sigil-cli/tests/log_power_loss.rs, SECURITY.md L-13).
-    if !run(Command::new("strace").arg("-V")) {
-        let installed = run(Command::new("apt-get").args(["install", "-y", "strace"]))
-            || (run(Command::new("apt-get").arg("update"))
-                && run(Command::new("apt-get").args(["install", "-y", "strace"])));
-        if !installed {
-            eprintln!("xtask: strace is not on PATH and `apt-get install -y strace` failed: log_power_loss will fail");
+    // Debian packages the tests run for real: `strace` audits the log's fsyncs under load
+    // (crates/sigil-cli/tests/log_power_loss.rs, SECURITY.md L-13); `docker-registry` (distribution 2.8) is the
+    // registry images are signed in, `skopeo` an independent client of it (crates/sigil-oci/tests).
+    let missing: Vec<&str> = [
+        ("strace", "/usr/bin/strace"),
+        ("docker-registry", "/usr/bin/docker-registry"),
+        ("skopeo", "/usr/bin/skopeo"),
+    ]
+    .into_iter()
+    .filter(|(_, bin)| !std::path::Path::new(bin).exists())
+    .map(|(package, _)| package)
+    .collect();
+    if !missing.is_empty() {
+        let install = || {
+            run(Command::new("apt-get")
+                .env("DEBIAN_FRONTEND", "noninteractive")
+                .args(["install", "-y", "--no-install-recommends"])
+                .args(&missing))
+        };
+        if !(install() || (run(Command::new("apt-get").arg("update")) && install())) {
+            eprintln!(
+                "xtask: `apt-get install {}` failed: the tests that need them will fail",
+                missing.join(" ")
+            );
         }
     }
     let fixtures = root().join("../shared/fixtures/conformance/bundle-verify");

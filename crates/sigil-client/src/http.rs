@@ -79,6 +79,12 @@ impl HttpClient {
         &self.options
     }
 
+    /// The underlying agent (pool and TLS trust), for protocols that need more of HTTP than the Sigstore
+    /// services do (the OCI registry client: HEAD, PUT, response headers). It follows no redirects.
+    pub fn agent(&self) -> &ureq::Agent {
+        &self.agent
+    }
+
     /// `POST url` with `body`; returns any status (the caller decides) with the body read up to the limit.
     pub(crate) fn post(
         &self,

@@ -1,0 +1,28 @@
+//! Container images in OCI registries for sigil: image references and digests, a distribution client, and
+//! (in later modules) cosign's two ways of storing signatures and attestations next to an image.
+
+mod reference;
+mod registry;
+
+pub use reference::{DOCKER_HUB, Digest, MAX_REFERENCE_LEN, Reference};
+pub use registry::{Credentials, MANIFEST_MEDIA_TYPES, MAX_MANIFEST_BYTES, Manifest, Registry, RegistryOptions};
+
+/// Errors of this crate; each names what failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    #[error("image reference: {0}")]
+    Reference(String),
+    #[error("registry connection: {0}")]
+    Transport(String),
+    #[error("registry authentication: {0}")]
+    Auth(String),
+    #[error("{url}: HTTP {status}: {message}")]
+    Status { url: String, status: u16, message: String },
+    #[error("not found: {0}")]
+    NotFound(String),
+    #[error("digest mismatch: {0}")]
+    DigestMismatch(String),
+    #[error("too large: {0}")]
+    TooLarge(String),
+}

@@ -1,0 +1,478 @@
+//! A small OCI distribution client: manifests and blobs by tag or digest, monolithic blob uploads, the
+//! referrers API, and registry authentication (anonymous, HTTP Basic, and Bearer tokens from the registry's
+//! token service).
+//!
+//! Everything fetched by digest is checked against it, and every body is bounded. HTTPS always, except for a
+//! registry on this machine (`localhost`, `127.0.0.1`, `[::1]`) or when the caller allows plain HTTP.
+//! Redirects are followed only for blob downloads (registries send them to storage), at most three, never
+//! carrying the registry's credentials, and the content is still checked against its digest.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as B64;
+use sigil_client::HttpClient;
+use ureq::http::Response;
+use ureq::{Body, RequestBuilder};
+
+use crate::{Digest, Error, Reference};
+
+/// Media types of image manifests and indexes, in the order sigil asks for them.
+pub const MANIFEST_MEDIA_TYPES: [&str; 4] = [
+    "application/vnd.oci.image.manifest.v1+json",
+    "application/vnd.oci.image.index.v1+json",
+    "application/vnd.docker.distribution.manifest.v2+json",
+    "application/vnd.docker.distribution.manifest.list.v2+json",
+];
+/// Largest manifest read (the distribution spec suggests registries accept at least 4 MiB).
+pub const MAX_MANIFEST_BYTES: u64 = 4 << 20;
+const MAX_REDIRECTS: usize = 3;
+/// Largest error or token response read.
+const MAX_SMALL_BODY: u64 = 64 << 10;
+
+/// A registry login.
+#[derive(Clone)]
+pub struct Credentials {
+    pub username: String,
+    pub password: String,
+}
+
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Credentials")
+            .field("username", &self.username)
+            .finish_non_exhaustive()
+    }
+}
+
+/// How to reach registries.
+#[derive(Debug, Clone, Default)]
+pub struct RegistryOptions {
+    /// Allow plain HTTP to registries that are not on this machine.
+    pub plain_http: bool,
+    /// Credentials per registry host (as written in references, e.g. `ghcr.io`, `localhost:5000`).
+    pub credentials: HashMap<String, Credentials>,
+}
+
+/// A manifest as the registry served it.
+#[derive(Debug, Clone)]
+pub struct Manifest {
+    pub bytes: Vec<u8>,
+    pub media_type: String,
+    pub digest: Digest,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Method {
+    Get,
+    Head,
+    Put,
+    Post,
+}
+
+/// A registry client. One serves any number of registries and repositories.
+#[derive(Debug)]
+pub struct Registry {
+    agent: ureq::Agent,
+    options: RegistryOptions,
+    /// Bearer tokens by registry host and scope.
+    tokens: Mutex<HashMap<(String, String), String>>,
+}
+
+fn with_headers<B>(mut b: RequestBuilder<B>, headers: &[(&str, String)]) -> RequestBuilder<B> {
+    for (k, v) in headers {
+        b = b.header(*k, v.as_str());
+    }
+    b
+}
+
+fn header(resp: &Response<Body>, name: &str) -> Option<String> {
+    resp.headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+}
+
+/// The parameters of a `WWW-Authenticate: Bearer realm="…",service="…",scope="…"` challenge.
+fn bearer_challenge(value: &str) -> Option<HashMap<String, String>> {
+    let rest = value
+        .strip_prefix("Bearer ")
+        .or_else(|| value.strip_prefix("bearer "))?;
+    let mut params = HashMap::new();
+    let mut s = rest.trim();
+    while !s.is_empty() {
+        let (key, after) = s.split_once('=')?;
+        let after = after.trim_start();
+        let (val, tail) = if let Some(q) = after.strip_prefix('"') {
+            let end = q.find('"')?;
+            (q.get(..end)?, q.get(end + 1..)?)
+        } else {
+            match after.split_once(',') {
+                Some((v, t)) => (v, t),
+                None => (after, ""),
+            }
+        };
+        params.insert(key.trim().to_ascii_lowercase(), val.to_string());
+        s = tail.trim_start().trim_start_matches(',').trim_start();
+    }
+    Some(params)
+}
+
+fn percent_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+impl Registry {
+    /// A client on `http`'s connection pool and TLS trust (its roots, or a private CA's).
+    pub fn new(http: &HttpClient, options: RegistryOptions) -> Self {
+        Self {
+            agent: http.agent().clone(),
+            options,
+            tokens: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn repo_url(&self, r: &Reference) -> Result<String, Error> {
+        let scheme = if r.is_local() || self.options.plain_http {
+            "http"
+        } else {
+            "https"
+        };
+        Ok(format!("{scheme}://{}/v2/{}", r.api_host(), r.repository()))
+    }
+
+    fn basic(&self, r: &Reference) -> Option<String> {
+        self.options
+            .credentials
+            .get(r.registry())
+            .map(|c| format!("Basic {}", B64.encode(format!("{}:{}", c.username, c.password))))
+    }
+
+    fn send_raw(
+        &self,
+        method: Method,
+        url: &str,
+        headers: &[(&str, String)],
+        body: &[u8],
+    ) -> Result<Response<Body>, Error> {
+        let transport = |e: ureq::Error| Error::Transport(format!("{url}: {e}"));
+        match method {
+            Method::Get => with_headers(self.agent.get(url), headers).call(),
+            Method::Head => with_headers(self.agent.head(url), headers).call(),
+            Method::Put => with_headers(self.agent.put(url), headers).send(body),
+            Method::Post => with_headers(self.agent.post(url), headers).send(body),
+        }
+        .map_err(transport)
+    }
+
+    /// One call with the registry's authentication: a cached token first, and on a 401 the challenge answered
+    /// (Basic credentials, or a Bearer token from the realm it names) and the call repeated once.
+    fn send(
+        &self,
+        r: &Reference,
+        push: bool,
+        method: Method,
+        url: &str,
+        headers: &[(&str, String)],
+        body: &[u8],
+    ) -> Result<Response<Body>, Error> {
+        let scope = format!(
+            "repository:{}:{}",
+            r.repository(),
+            if push { "pull,push" } else { "pull" }
+        );
+        let key = (r.registry().to_string(), scope.clone());
+        let cached = self.tokens.lock().ok().and_then(|t| t.get(&key).cloned());
+        let mut all: Vec<(&str, String)> = headers.to_vec();
+        if let Some(t) = &cached {
+            all.push(("Authorization", format!("Bearer {t}")));
+        }
+        let resp = self.send_raw(method, url, &all, body)?;
+        if resp.status().as_u16() != 401 {
+            return Ok(resp);
+        }
+        let challenge = header(&resp, "www-authenticate").unwrap_or_default();
+        let authorization = if challenge.to_ascii_lowercase().starts_with("basic") {
+            self.basic(r)
+                .ok_or_else(|| Error::Auth(format!("{} wants a login and none is configured", r.registry())))?
+        } else {
+            let params = bearer_challenge(&challenge)
+                .ok_or_else(|| Error::Auth(format!("{url}: unusable WWW-Authenticate {challenge:.200?}")))?;
+            let token = self.fetch_token(r, &params, &scope)?;
+            if let Ok(mut t) = self.tokens.lock() {
+                t.insert(key, token.clone());
+            }
+            format!("Bearer {token}")
+        };
+        let mut all: Vec<(&str, String)> = headers.to_vec();
+        all.push(("Authorization", authorization));
+        let resp = self.send_raw(method, url, &all, body)?;
+        if resp.status().as_u16() == 401 {
+            return Err(Error::Auth(format!("{url}: the registry refused the credentials")));
+        }
+        Ok(resp)
+    }
+
+    fn fetch_token(&self, r: &Reference, params: &HashMap<String, String>, scope: &str) -> Result<String, Error> {
+        let realm = params
+            .get("realm")
+            .ok_or_else(|| Error::Auth("the Bearer challenge names no realm".into()))?;
+        if !realm.starts_with("https://")
+            && !(realm.starts_with("http://") && (r.is_local() || self.options.plain_http))
+        {
+            return Err(Error::Auth(format!(
+                "refusing the token realm {realm:.200?} (not https)"
+            )));
+        }
+        let mut url = format!(
+            "{realm}?scope={}",
+            percent_encode(params.get("scope").map_or(scope, String::as_str))
+        );
+        if let Some(service) = params.get("service") {
+            url.push_str(&format!("&service={}", percent_encode(service)));
+        }
+        let mut headers = Vec::new();
+        if let Some(b) = self.basic(r) {
+            headers.push(("Authorization", b));
+        }
+        let mut resp = self.send_raw(Method::Get, &url, &headers, &[])?;
+        let status = resp.status().as_u16();
+        let body = read_limited(&mut resp, MAX_SMALL_BODY, &url)?;
+        if status != 200 {
+            return Err(Error::Auth(format!("{realm}: HTTP {status} for a token")));
+        }
+        let v: serde_json::Value =
+            serde_json::from_slice(&body).map_err(|_| Error::Auth(format!("{realm}: the token answer is not JSON")))?;
+        v.get("token")
+            .or_else(|| v.get("access_token"))
+            .and_then(|t| t.as_str())
+            .map(str::to_string)
+            .ok_or_else(|| Error::Auth(format!("{realm}: no token in the answer")))
+    }
+
+    /// The manifest `r` names (by digest if it has one, else by tag), or `None` if there is none. Fetched by
+    /// digest, it must hash to that digest.
+    pub fn manifest(&self, r: &Reference) -> Result<Option<Manifest>, Error> {
+        let url = format!("{}/manifests/{}", self.repo_url(r)?, r.manifest_reference());
+        let accept = ("Accept", MANIFEST_MEDIA_TYPES.join(", "));
+        let mut resp = self.send(r, false, Method::Get, &url, &[accept], &[])?;
+        let status = resp.status().as_u16();
+        if status == 404 {
+            return Ok(None);
+        }
+        let media_type = header(&resp, "content-type").unwrap_or_default();
+        let bytes = read_limited(&mut resp, MAX_MANIFEST_BYTES, &url)?;
+        if status != 200 {
+            return Err(status_error(&url, status, &bytes));
+        }
+        let digest = Digest::sha256_of(&bytes);
+        if let Some(want) = r.digest() {
+            if !want.matches(&bytes) {
+                return Err(Error::DigestMismatch(format!(
+                    "{url}: the manifest does not hash to {want}"
+                )));
+            }
+        }
+        Ok(Some(Manifest {
+            media_type: media_type.split(';').next().unwrap_or_default().trim().to_string(),
+            bytes,
+            digest: r.digest().cloned().unwrap_or(digest),
+        }))
+    }
+
+    /// The digest `r` resolves to now: its own digest, or the digest of the manifest its tag points at.
+    pub fn resolve(&self, r: &Reference) -> Result<Digest, Error> {
+        if let Some(d) = r.digest() {
+            return Ok(d.clone());
+        }
+        self.manifest(r)?
+            .map(|m| m.digest)
+            .ok_or_else(|| Error::NotFound(r.to_string()))
+    }
+
+    /// Uploads a manifest under `tag` (or by its digest when `tag` is `None`); returns its digest.
+    pub fn put_manifest(
+        &self,
+        r: &Reference,
+        tag: Option<&str>,
+        bytes: &[u8],
+        media_type: &str,
+    ) -> Result<Digest, Error> {
+        let digest = Digest::sha256_of(bytes);
+        let target = tag.map_or_else(|| digest.to_string(), str::to_string);
+        let url = format!("{}/manifests/{target}", self.repo_url(r)?);
+        let mut resp = self.send(
+            r,
+            true,
+            Method::Put,
+            &url,
+            &[("Content-Type", media_type.to_string())],
+            bytes,
+        )?;
+        let status = resp.status().as_u16();
+        let body = read_limited(&mut resp, MAX_SMALL_BODY, &url)?;
+        if !(200..300).contains(&status) {
+            return Err(status_error(&url, status, &body));
+        }
+        Ok(digest)
+    }
+
+    /// A blob, at most `max` bytes, checked against its digest.
+    pub fn blob(&self, r: &Reference, digest: &Digest, max: u64) -> Result<Vec<u8>, Error> {
+        let mut url = format!("{}/blobs/{digest}", self.repo_url(r)?);
+        let mut resp = self.send(r, false, Method::Get, &url, &[], &[])?;
+        for _ in 0..MAX_REDIRECTS {
+            if !resp.status().is_redirection() {
+                break;
+            }
+            let location = header(&resp, "location")
+                .ok_or_else(|| Error::Transport(format!("{url}: redirect without a Location")))?;
+            url = absolute(&url, &location);
+            // Storage URLs carry their own authorization; the registry's credentials stay with the registry.
+            resp = self.send_raw(Method::Get, &url, &[], &[])?;
+        }
+        let status = resp.status().as_u16();
+        if status == 404 {
+            return Err(Error::NotFound(format!("{r}: blob {digest}")));
+        }
+        let bytes = read_limited(&mut resp, max, &url)?;
+        if status != 200 {
+            return Err(status_error(&url, status, &bytes));
+        }
+        if !digest.matches(&bytes) {
+            return Err(Error::DigestMismatch(format!(
+                "{url}: the blob does not hash to {digest}"
+            )));
+        }
+        Ok(bytes)
+    }
+
+    /// Uploads a blob (unless the repository has it already) in one request; returns its digest.
+    pub fn push_blob(&self, r: &Reference, bytes: &[u8]) -> Result<Digest, Error> {
+        let digest = Digest::sha256_of(bytes);
+        let base = self.repo_url(r)?;
+        let head = self.send(r, true, Method::Head, &format!("{base}/blobs/{digest}"), &[], &[])?;
+        if head.status().as_u16() == 200 {
+            return Ok(digest);
+        }
+        let url = format!("{base}/blobs/uploads/");
+        let mut resp = self.send(r, true, Method::Post, &url, &[], &[])?;
+        let status = resp.status().as_u16();
+        let location = header(&resp, "location");
+        let body = read_limited(&mut resp, MAX_SMALL_BODY, &url)?;
+        if status != 202 {
+            return Err(status_error(&url, status, &body));
+        }
+        let location = location.ok_or_else(|| Error::Transport(format!("{url}: no upload Location")))?;
+        let upload = absolute(&url, &location);
+        let sep = if upload.contains('?') { '&' } else { '?' };
+        let put_url = format!("{upload}{sep}digest={}", percent_encode(&digest.to_string()));
+        let mut resp = self.send(
+            r,
+            true,
+            Method::Put,
+            &put_url,
+            &[("Content-Type", "application/octet-stream".to_string())],
+            bytes,
+        )?;
+        let status = resp.status().as_u16();
+        let body = read_limited(&mut resp, MAX_SMALL_BODY, &put_url)?;
+        if status != 201 {
+            return Err(status_error(&put_url, status, &body));
+        }
+        Ok(digest)
+    }
+
+    /// The OCI 1.1 referrers index of `digest`, or `None` when the registry has no referrers API.
+    pub fn referrers(&self, r: &Reference, digest: &Digest) -> Result<Option<Vec<u8>>, Error> {
+        let url = format!("{}/referrers/{digest}", self.repo_url(r)?);
+        let accept = ("Accept", "application/vnd.oci.image.index.v1+json".to_string());
+        let mut resp = self.send(r, false, Method::Get, &url, &[accept], &[])?;
+        let status = resp.status().as_u16();
+        let bytes = read_limited(&mut resp, MAX_MANIFEST_BYTES, &url)?;
+        match status {
+            200 => Ok(Some(bytes)),
+            404 | 405 => Ok(None),
+            _ => Err(status_error(&url, status, &bytes)),
+        }
+    }
+}
+
+fn absolute(base: &str, location: &str) -> String {
+    if location.starts_with("http://") || location.starts_with("https://") {
+        return location.to_string();
+    }
+    // Scheme and authority of `base`, then the absolute path of `location`.
+    let origin_end = base
+        .find("://")
+        .and_then(|i| base.get(i + 3..).and_then(|rest| rest.find('/')).map(|j| i + 3 + j))
+        .unwrap_or(base.len());
+    format!("{}{location}", base.get(..origin_end).unwrap_or(base))
+}
+
+fn read_limited(resp: &mut Response<Body>, max: u64, url: &str) -> Result<Vec<u8>, Error> {
+    resp.body_mut()
+        .with_config()
+        .limit(max)
+        .read_to_vec()
+        .map_err(|e| match e {
+            ureq::Error::BodyExceedsLimit(n) => Error::TooLarge(format!("{url}: larger than {n} bytes")),
+            other => Error::Transport(format!("{url}: {other}")),
+        })
+}
+
+fn status_error(url: &str, status: u16, body: &[u8]) -> Error {
+    // Registries answer `{"errors":[{"code":"…","message":"…"}]}`.
+    let message = serde_json::from_slice::<serde_json::Value>(body)
+        .ok()
+        .and_then(|v| {
+            let e = v.get("errors")?.get(0)?;
+            Some(format!(
+                "{}: {}",
+                e.get("code").and_then(|c| c.as_str()).unwrap_or("?"),
+                e.get("message").and_then(|m| m.as_str()).unwrap_or("")
+            ))
+        })
+        .unwrap_or_else(|| String::from_utf8_lossy(body).chars().take(200).collect());
+    Error::Status {
+        url: url.to_string(),
+        status,
+        message,
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn challenges_and_urls() {
+        let p = bearer_challenge(
+            r#"Bearer realm="https://auth.example/token",service="registry.example",scope="repository:a/b:pull""#,
+        )
+        .unwrap();
+        assert_eq!(p["realm"], "https://auth.example/token");
+        assert_eq!(p["service"], "registry.example");
+        assert_eq!(p["scope"], "repository:a/b:pull");
+        assert!(bearer_challenge("Basic realm=\"x\"").is_none());
+        assert_eq!(
+            absolute(
+                "http://127.0.0.1:5000/v2/a/blobs/uploads/",
+                "/v2/a/blobs/uploads/u1?_state=s"
+            ),
+            "http://127.0.0.1:5000/v2/a/blobs/uploads/u1?_state=s"
+        );
+        assert_eq!(
+            absolute("http://h/v2/x", "https://s3.example/obj"),
+            "https://s3.example/obj"
+        );
+        assert_eq!(percent_encode("sha256:ab/c d"), "sha256%3Aab%2Fc%20d");
+    }
+}
