@@ -1,5 +1,6 @@
 //! `sigil`: Sigstore signing and verification from the command line.
 
+mod image;
 mod instance;
 mod keys;
 mod log;
@@ -49,6 +50,10 @@ enum Command {
     /// Generate a P-256 key pair for signing without an identity: PREFIX.key, encrypted with a password in
     /// cosign's format (from SIGIL_PASSWORD or COSIGN_PASSWORD, the terminal, or standard input), and PREFIX.pub.
     GenerateKeyPair(keys::GenerateKeyPairArgs),
+    /// Sign a container image in its registry with a key (cosign's `sha256-<digest>.sig` layout).
+    Sign(image::SignImageArgs),
+    /// Verify the signatures attached to a container image with a public key.
+    Verify(image::VerifyImageArgs),
 }
 
 /// The wall clock in Unix seconds: the CLI's only clock read (libraries take time as a parameter).
@@ -69,6 +74,8 @@ fn main() -> ExitCode {
         Command::Attest(args) => sign::attest(args),
         Command::Serve(args) => serve::serve(args),
         Command::GenerateKeyPair(args) => keys::generate_key_pair(args),
+        Command::Sign(args) => image::sign_image(args),
+        Command::Verify(args) => image::verify_image(args),
         Command::Quickstart(args) => quickstart::run(args),
         Command::DevToken(args) => serve::dev_token(&args),
     }

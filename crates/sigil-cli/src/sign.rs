@@ -225,7 +225,7 @@ fn read_limited(path: &Path, max: usize, what: &str) -> Result<Vec<u8>, String> 
 }
 
 /// The trusted root and signing config of the chosen instance.
-fn instance(a: &InstanceArgs) -> Result<(TrustedRoot, SigningConfig), String> {
+pub(crate) fn instance(a: &InstanceArgs) -> Result<(TrustedRoot, SigningConfig), String> {
     let limits = Limits::default();
     let step = |e: String| format!("loading the trust material: {e}");
     if let Some(path) = &a.trust_config {
@@ -259,7 +259,7 @@ fn instance(a: &InstanceArgs) -> Result<(TrustedRoot, SigningConfig), String> {
 const MAX_CA_BUNDLE_BYTES: usize = 1 << 20;
 
 /// The HTTP client: the built-in Mozilla roots, or the certificates of `--ca-bundle` / `SSL_CERT_FILE`.
-fn http_client(a: &InstanceArgs) -> Result<HttpClient, String> {
+pub(crate) fn http_client(a: &InstanceArgs) -> Result<HttpClient, String> {
     let bundle = a.ca_bundle.clone().or_else(|| {
         std::env::var_os("SSL_CERT_FILE")
             .filter(|v| !v.is_empty())
@@ -325,7 +325,7 @@ fn identity_token(
 }
 
 /// The private key in `path`: cosign's encrypted format (asking for its password), or an unencrypted PKCS#8 PEM.
-fn signing_key(path: &Path) -> Result<SigningKey, String> {
+pub(crate) fn signing_key(path: &Path) -> Result<SigningKey, String> {
     let step = |e: String| format!("loading the key {}: {e}", path.display());
     let text = read_limited(path, sigil_crypto::MAX_KEY_FILE, "the key")?;
     let text = String::from_utf8(text).map_err(|_| step("not PEM".into()))?;

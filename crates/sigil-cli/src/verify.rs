@@ -201,16 +201,7 @@ pub fn run(req: Request) -> ExitCode {
 
 fn verify(req: &Request) -> Result<(VerifiedBundle, String), VerificationError> {
     let trust = load_trust(&req.trust)?;
-    let options = if req.ignore_tlog {
-        VerifierOptions {
-            tlog_threshold: 0,
-            timestamp_threshold: 0,
-            ..VerifierOptions::default()
-        }
-    } else {
-        VerifierOptions::default()
-    };
-    let verifier = Verifier::new(trust, options);
+    let verifier = Verifier::new(trust, verifier_options(req.ignore_tlog));
     let bundle_json = sigil_trust::read_bounded(&req.bundle, verifier.options().limits.max_bundle_bytes)
         .map_err(|e| VerificationError::new(Code::BundleFormat, e.to_string()))?;
     let bundle = verifier.parse_bundle(&bundle_json)?;
@@ -273,7 +264,21 @@ fn verify(req: &Request) -> Result<(VerifiedBundle, String), VerificationError> 
     result.map(|v| (v, bundle.media_type.clone()))
 }
 
-fn load_trust(t: &TrustArgs) -> Result<TrustedMaterial, VerificationError> {
+/// The default thresholds, or with `ignore_tlog` (`--insecure-ignore-tlog`, key-based only) none: no log
+/// entry and no verified time required.
+pub(crate) fn verifier_options(ignore_tlog: bool) -> VerifierOptions {
+    if ignore_tlog {
+        VerifierOptions {
+            tlog_threshold: 0,
+            timestamp_threshold: 0,
+            ..VerifierOptions::default()
+        }
+    } else {
+        VerifierOptions::default()
+    }
+}
+
+pub(crate) fn load_trust(t: &TrustArgs) -> Result<TrustedMaterial, VerificationError> {
     let err = |e: sigil_trust::Error| VerificationError::new(Code::TrustedRootInvalid, e.to_string());
     match (&t.trusted_root, t.staging) {
         (Some(path), _) => {

@@ -1,6 +1,7 @@
 //! Container images in OCI registries for sigil: image references and digests, a distribution client, and
-//! (in later modules) cosign's two ways of storing signatures and attestations next to an image.
+//! cosign's ways of storing signatures next to an image ([`legacy`]: the `sha256-<hex>.sig` tag layout).
 
+pub mod legacy;
 mod reference;
 mod registry;
 
@@ -25,4 +26,6 @@ pub enum Error {
     DigestMismatch(String),
     #[error("too large: {0}")]
     TooLarge(String),
+    #[error("signature: {0}")]
+    Signature(String),
 }

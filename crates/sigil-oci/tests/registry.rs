@@ -4,32 +4,8 @@
 
 mod common;
 
-use common::TestRegistry;
-use sigil_client::{ClientOptions, HttpClient};
-use sigil_oci::{Digest, Error, Reference, Registry, RegistryOptions};
-
-fn client() -> Registry {
-    Registry::new(
-        &HttpClient::new(ClientOptions::default()).unwrap(),
-        RegistryOptions::default(),
-    )
-}
-
-/// A minimal image: an empty JSON config and one layer.
-fn push_image(reg: &Registry, r: &Reference, layer: &[u8], tag: &str) -> Digest {
-    let config = br#"{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}"#;
-    let c = reg.push_blob(r, config).unwrap();
-    let l = reg.push_blob(r, layer).unwrap();
-    let manifest = serde_json::json!({
-        "schemaVersion": 2,
-        "mediaType": "application/vnd.oci.image.manifest.v1+json",
-        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": c.to_string(), "size": config.len()},
-        "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar", "digest": l.to_string(), "size": layer.len()}],
-    });
-    let bytes = serde_json::to_vec(&manifest).unwrap();
-    reg.put_manifest(r, Some(tag), &bytes, "application/vnd.oci.image.manifest.v1+json")
-        .unwrap()
-}
+use common::{TestRegistry, client, push_image};
+use sigil_oci::{Digest, Error, Reference};
 
 #[test]
 fn push_resolve_and_read_back_by_digest() {

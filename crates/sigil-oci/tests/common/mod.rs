@@ -3,6 +3,9 @@
 //! port and its own storage directory, stopped when dropped. `cargo xtask test` installs the package.
 
 use std::net::TcpListener;
+
+use sigil_client::{ClientOptions, HttpClient};
+use sigil_oci::{Digest, Reference, Registry, RegistryOptions};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -78,4 +81,32 @@ impl Drop for TestRegistry {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// A registry client with default options (plain HTTP to loopback is allowed by default).
+pub fn client() -> Registry {
+    Registry::new(
+        &HttpClient::new(ClientOptions::default()).unwrap(),
+        RegistryOptions::default(),
+    )
+}
+
+/// Pushes a small image (an image config and one layer) under `tag`; returns its manifest digest.
+pub fn push_image(reg: &Registry, r: &Reference, layer: &[u8], tag: &str) -> Digest {
+    let config = br#"{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}"#;
+    let c = reg.push_blob(r, config).unwrap();
+    let l = reg.push_blob(r, layer).unwrap();
+    let manifest = serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": c.to_string(), "size": config.len()},
+        "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar", "digest": l.to_string(), "size": layer.len()}],
+    });
+    reg.put_manifest(
+        r,
+        Some(tag),
+        &serde_json::to_vec(&manifest).unwrap(),
+        "application/vnd.oci.image.manifest.v1+json",
+    )
+    .unwrap()
 }

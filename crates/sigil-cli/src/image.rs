@@ -1,0 +1,248 @@
+//! `sigil sign IMAGE` and `sigil verify IMAGE`: signatures of container images in their registry, in cosign's
+//! legacy layout (`sha256-<hex>.sig`), with a key.
+//!
+//! Signing signs cosign's simple-signing payload (the image digest and its repository) through the same flow
+//! as `sign-blob --key` (Rekor v1, whose signed entry timestamp the layout stores), then attaches it. Verifying
+//! turns every attached signature into a bundle and runs `sigil-verify` on it with the payload as the artifact,
+//! after checking that the payload names this image's digest.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Args;
+use sigil_client::HttpClient;
+use sigil_crypto::VerifyingKey;
+use sigil_oci::legacy::{self, LegacySignature, RekorAnnotation};
+use sigil_oci::{Digest, Reference, Registry, RegistryOptions};
+use sigil_sign::{RekorVersion, SignWith, SigningContext};
+use sigil_trust::TrustedMaterial;
+use sigil_verify::{Artifact, SignerCheck, Verifier};
+
+use crate::sign::InstanceArgs;
+use crate::unix_now;
+use crate::verify::TrustArgs;
+
+/// Where the image is and how to reach its registry.
+#[derive(Debug, Args)]
+pub struct RegistryArgs {
+    /// Allow plain HTTP to a registry that is not on this machine (one on localhost always may).
+    #[arg(long)]
+    allow_http_registry: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SignImageArgs {
+    /// The image, by digest (`registry/repository@sha256:…`), or by tag with `--allow-tag`.
+    #[arg(value_name = "IMAGE")]
+    image: String,
+    /// The private key file (cosign's encrypted format, or a PKCS#8 PEM).
+    #[arg(long, value_name = "FILE")]
+    key: PathBuf,
+    /// `false`: record nothing in the transparency log (air-gapped); verify then needs
+    /// `--insecure-ignore-tlog`.
+    #[arg(long, value_name = "BOOL", default_value_t = true, action = clap::ArgAction::Set)]
+    tlog_upload: bool,
+    /// Sign the digest that the tag in IMAGE points to now. Without it a tag is refused: a tag can move, and
+    /// what is signed is always a digest.
+    #[arg(long)]
+    allow_tag: bool,
+    #[command(flatten)]
+    registry: RegistryArgs,
+    #[command(flatten)]
+    instance: InstanceArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyImageArgs {
+    /// The image, by digest or by tag (a tag is resolved to the digest it points to now, and that is verified).
+    #[arg(value_name = "IMAGE")]
+    image: String,
+    /// The public key (PEM) the signature must verify with.
+    #[arg(long, value_name = "PEM")]
+    key: PathBuf,
+    /// Accept signatures without a transparency-log entry (`--tlog-upload=false`).
+    #[arg(long)]
+    insecure_ignore_tlog: bool,
+    #[command(flatten)]
+    registry: RegistryArgs,
+    #[command(flatten)]
+    trust: TrustArgs,
+}
+
+fn registry(http: &HttpClient, a: &RegistryArgs) -> Registry {
+    Registry::new(
+        http,
+        RegistryOptions {
+            plain_http: a.allow_http_registry,
+            ..RegistryOptions::default()
+        },
+    )
+}
+
+fn parse(image: &str) -> Result<Reference, String> {
+    image.parse().map_err(|e: sigil_oci::Error| e.to_string())
+}
+
+/// The digest to sign: the one IMAGE names, or with `allow_tag` the one its tag points to now.
+fn digest_to_sign(reg: &Registry, image: &Reference, allow_tag: bool) -> Result<Digest, String> {
+    if let Some(d) = image.digest() {
+        return Ok(d.clone());
+    }
+    if !allow_tag {
+        return Err(format!(
+            "{image} is a tag, and a tag can be moved to another image; sign {}@sha256:… or pass --allow-tag",
+            image.name()
+        ));
+    }
+    let d = reg.resolve(image).map_err(|e| format!("resolving {image}: {e}"))?;
+    eprintln!("{image} points to {d}: signing that digest");
+    Ok(d)
+}
+
+fn sign(a: &SignImageArgs) -> Result<String, String> {
+    let image = parse(&a.image)?;
+    let http = crate::sign::http_client(&a.instance)?;
+    let reg = registry(&http, &a.registry);
+    let digest = digest_to_sign(&reg, &image, a.allow_tag)?;
+    let target = image.with_digest(digest.clone());
+    // The image must exist: signing a digest the registry does not have would attach to nothing.
+    reg.manifest(&target)
+        .map_err(|e| format!("reading {target}: {e}"))?
+        .ok_or_else(|| format!("{target} is not in the registry"))?;
+
+    let key = crate::sign::signing_key(&a.key)?;
+    let (root, config) = crate::sign::instance(&a.instance)?;
+    let trust = TrustedMaterial::from_trusted_root(&root).map_err(|e| format!("loading the trust material: {e}"))?;
+    // The layout stores a Rekor v1 entry with its signed entry timestamp.
+    let services = sigil_sign::select_services(&config, unix_now(), RekorVersion::V1).map_err(|e| e.to_string())?;
+    let ctx = SigningContext::new(trust, services, &http, &http, &http).map_err(|e| e.to_string())?;
+    let payload = legacy::simple_signing_payload(&target, &digest);
+    let signed = ctx
+        .sign_artifact(
+            SignWith::Key {
+                key: &key,
+                tlog: a.tlog_upload,
+            },
+            payload.as_slice(),
+            &unix_now,
+        )
+        .map_err(|e| e.to_string())?;
+    let signature = signed
+        .bundle
+        .message_signature
+        .as_ref()
+        .map(|m| m.signature.0.clone())
+        .ok_or("the signing flow returned no message signature")?;
+    let rekor = signed
+        .bundle
+        .verification_material
+        .tlog_entries
+        .first()
+        .map(RekorAnnotation::from_entry)
+        .transpose()
+        .map_err(|e| e.to_string())?;
+    let sig = LegacySignature {
+        payload,
+        signature,
+        certificate_pem: None,
+        chain_pem: None,
+        rekor,
+    };
+    legacy::attach(&reg, &target, &sig).map_err(|e| format!("attaching the signature: {e}"))?;
+    Ok(format!(
+        "Signed {target} ({}); the signature is attached at {}:{}",
+        signed.signer,
+        target.name(),
+        legacy::signature_tag(&digest)
+    ))
+}
+
+pub fn sign_image(a: SignImageArgs) -> ExitCode {
+    match sign(&a) {
+        Ok(msg) => {
+            eprintln!("{msg}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Verifies every attached signature; `Ok` with the report when at least one verified.
+fn verify(a: &VerifyImageArgs) -> Result<String, String> {
+    let image = parse(&a.image)?;
+    let pem = std::fs::read_to_string(&a.key).map_err(|e| format!("reading {}: {e}", a.key.display()))?;
+    let key = VerifyingKey::from_pem(&pem).map_err(|e| format!("{}: {e}", a.key.display()))?;
+    let trust = crate::verify::load_trust(&a.trust).map_err(|e| e.to_string())?;
+    let verifier = Verifier::new(trust, crate::verify::verifier_options(a.insecure_ignore_tlog));
+    let http = HttpClient::new(sigil_client::ClientOptions::default()).map_err(|e| e.to_string())?;
+    let reg = registry(&http, &a.registry);
+    let digest = reg.resolve(&image).map_err(|e| format!("resolving {image}: {e}"))?;
+    let target = image.with_digest(digest.clone());
+    let sigs = legacy::signatures(&reg, &target).map_err(|e| format!("reading the signatures of {target}: {e}"))?;
+    if sigs.is_empty() {
+        return Err(format!("no signatures are attached to {target}"));
+    }
+    let now = unix_now();
+    let mut verified = Vec::new();
+    let mut failures = Vec::new();
+    for (i, sig) in sigs.iter().enumerate() {
+        let outcome = legacy::parse_payload(&sig.payload)
+            .map_err(|e| e.to_string())
+            .and_then(|p| {
+                // Bound to this image: a signature copied from another image's `.sig` tag names that image.
+                if p.manifest_digest == digest {
+                    Ok(p)
+                } else {
+                    Err(format!(
+                        "the payload is for {}, not for {digest} (signature of another image)",
+                        p.manifest_digest
+                    ))
+                }
+            })
+            .and_then(|p| {
+                let json = sig
+                    .to_bundle()
+                    .and_then(|b| b.to_json().map_err(|e| sigil_oci::Error::Signature(e.to_string())))
+                    .map_err(|e| e.to_string())?;
+                let bundle = verifier.parse_bundle(json.as_bytes()).map_err(|e| e.to_string())?;
+                verifier
+                    .verify(&bundle, &Artifact::Bytes(&sig.payload), SignerCheck::Key(&key), now)
+                    .map_err(|e| e.to_string())?;
+                Ok(p)
+            });
+        match outcome {
+            Ok(p) => verified.push(format!(
+                "  signature {}: verified ({}; {})",
+                i + 1,
+                p.docker_reference,
+                if sig.rekor.is_some() { "logged" } else { "not logged" }
+            )),
+            Err(e) => failures.push(format!("  signature {}: {e}", i + 1)),
+        }
+    }
+    let report = [verified.clone(), failures].concat().join("\n");
+    if verified.is_empty() {
+        return Err(format!("no signature of {target} verified:\n{report}"));
+    }
+    Ok(format!(
+        "Verified {target}: {} of {} signatures\n{report}",
+        verified.len(),
+        sigs.len()
+    ))
+}
+
+pub fn verify_image(a: VerifyImageArgs) -> ExitCode {
+    match verify(&a) {
+        Ok(report) => {
+            println!("{report}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("Verification FAILED: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
