@@ -1,8 +1,9 @@
 //! `sigil sign IMAGE` and `sigil verify IMAGE`: signatures of container images in their registry, in cosign's
-//! legacy layout (`sha256-<hex>.sig`), with a key.
+//! legacy layout (`sha256-<hex>.sig`), keyless or with a key.
 //!
 //! Signing signs cosign's simple-signing payload (the image digest and its repository) through the same flow
-//! as `sign-blob --key` (Rekor v1, whose signed entry timestamp the layout stores), then attaches it. Verifying
+//! as `sign-blob` (Rekor v1, whose signed entry timestamp the layout stores), then attaches it with the
+//! certificate when keyless. Verifying
 //! turns every attached signature into a bundle and runs `sigil-verify` on it with the payload as the artifact,
 //! after checking that the payload names this image's digest.
 
@@ -18,9 +19,9 @@ use sigil_sign::{RekorVersion, SignWith, SigningContext};
 use sigil_trust::TrustedMaterial;
 use sigil_verify::{Artifact, SignerCheck, Verifier};
 
-use crate::sign::InstanceArgs;
+use crate::sign::{InstanceArgs, LoginArgs};
 use crate::unix_now;
-use crate::verify::TrustArgs;
+use crate::verify::{IdentityFlags, TrustArgs};
 
 /// Where the image is and how to reach its registry.
 #[derive(Debug, Args)]
@@ -35,12 +36,16 @@ pub struct SignImageArgs {
     /// The image, by digest (`registry/repository@sha256:…`), or by tag with `--allow-tag`.
     #[arg(value_name = "IMAGE")]
     image: String,
-    /// The private key file (cosign's encrypted format, or a PKCS#8 PEM).
-    #[arg(long, value_name = "FILE")]
-    key: PathBuf,
-    /// `false`: record nothing in the transparency log (air-gapped); verify then needs
+    /// Sign with this private key file (cosign's encrypted format, or a PKCS#8 PEM) instead of keylessly.
+    #[arg(long, value_name = "FILE", conflicts_with = "identity_token")]
+    key: Option<PathBuf>,
+    /// Keyless: the OIDC identity token (or a file holding it); else `SIGSTORE_ID_TOKEN`, GitHub Actions, or an
+    /// interactive login.
+    #[arg(long, value_name = "TOKEN")]
+    identity_token: Option<String>,
+    /// With --key, `false`: record nothing in the transparency log (air-gapped); verify then needs
     /// `--insecure-ignore-tlog`.
-    #[arg(long, value_name = "BOOL", default_value_t = true, action = clap::ArgAction::Set)]
+    #[arg(long, value_name = "BOOL", default_value_t = true, action = clap::ArgAction::Set, requires = "key")]
     tlog_upload: bool,
     /// Sign the digest that the tag in IMAGE points to now. Without it a tag is refused: a tag can move, and
     /// what is signed is always a digest.
@@ -50,6 +55,8 @@ pub struct SignImageArgs {
     registry: RegistryArgs,
     #[command(flatten)]
     instance: InstanceArgs,
+    #[command(flatten)]
+    login: LoginArgs,
 }
 
 #[derive(Debug, Args)]
@@ -57,11 +64,13 @@ pub struct VerifyImageArgs {
     /// The image, by digest or by tag (a tag is resolved to the digest it points to now, and that is verified).
     #[arg(value_name = "IMAGE")]
     image: String,
-    /// The public key (PEM) the signature must verify with.
+    /// The public key (PEM) the signature must verify with, instead of a certificate identity.
     #[arg(long, value_name = "PEM")]
-    key: PathBuf,
-    /// Accept signatures without a transparency-log entry (`--tlog-upload=false`).
-    #[arg(long)]
+    key: Option<PathBuf>,
+    #[command(flatten)]
+    identity: IdentityFlags,
+    /// With --key: accept signatures without a transparency-log entry (`--tlog-upload=false`).
+    #[arg(long, requires = "key")]
     insecure_ignore_tlog: bool,
     #[command(flatten)]
     registry: RegistryArgs,
@@ -110,22 +119,30 @@ fn sign(a: &SignImageArgs) -> Result<String, String> {
         .map_err(|e| format!("reading {target}: {e}"))?
         .ok_or_else(|| format!("{target} is not in the registry"))?;
 
-    let key = crate::sign::signing_key(&a.key)?;
     let (root, config) = crate::sign::instance(&a.instance)?;
     let trust = TrustedMaterial::from_trusted_root(&root).map_err(|e| format!("loading the trust material: {e}"))?;
     // The layout stores a Rekor v1 entry with its signed entry timestamp.
     let services = sigil_sign::select_services(&config, unix_now(), RekorVersion::V1).map_err(|e| e.to_string())?;
-    let ctx = SigningContext::new(trust, services, &http, &http, &http).map_err(|e| e.to_string())?;
-    let payload = legacy::simple_signing_payload(&target, &digest);
-    let signed = ctx
-        .sign_artifact(
+    let key;
+    let token;
+    let with = match &a.key {
+        Some(path) => {
+            key = crate::sign::signing_key(path)?;
             SignWith::Key {
                 key: &key,
                 tlog: a.tlog_upload,
-            },
-            payload.as_slice(),
-            &unix_now,
-        )
+            }
+        }
+        None => {
+            let oidc = services.oidc.as_ref().map(|s| s.url.clone());
+            token = crate::sign::identity_token(a.identity_token.as_deref(), Some(&a.login), oidc.as_deref(), &http)?;
+            SignWith::Identity(&token)
+        }
+    };
+    let ctx = SigningContext::new(trust, services, &http, &http, &http).map_err(|e| e.to_string())?;
+    let payload = legacy::simple_signing_payload(&target, &digest);
+    let signed = ctx
+        .sign_artifact(with, payload.as_slice(), &unix_now)
         .map_err(|e| e.to_string())?;
     let signature = signed
         .bundle
@@ -141,10 +158,16 @@ fn sign(a: &SignImageArgs) -> Result<String, String> {
         .map(RekorAnnotation::from_entry)
         .transpose()
         .map_err(|e| e.to_string())?;
+    let certificate_pem = signed
+        .bundle
+        .verification_material
+        .certificate
+        .as_ref()
+        .map(|c| sigil_crypto::pem_encode("CERTIFICATE", &c.raw_bytes.0));
     let sig = LegacySignature {
         payload,
         signature,
-        certificate_pem: None,
+        certificate_pem,
         chain_pem: None,
         rekor,
     };
@@ -173,8 +196,19 @@ pub fn sign_image(a: SignImageArgs) -> ExitCode {
 /// Verifies every attached signature; `Ok` with the report when at least one verified.
 fn verify(a: &VerifyImageArgs) -> Result<String, String> {
     let image = parse(&a.image)?;
-    let pem = std::fs::read_to_string(&a.key).map_err(|e| format!("reading {}: {e}", a.key.display()))?;
-    let key = VerifyingKey::from_pem(&pem).map_err(|e| format!("{}: {e}", a.key.display()))?;
+    let key;
+    let policy;
+    let check = match &a.key {
+        Some(path) => {
+            let pem = std::fs::read_to_string(path).map_err(|e| format!("reading {}: {e}", path.display()))?;
+            key = VerifyingKey::from_pem(&pem).map_err(|e| format!("{}: {e}", path.display()))?;
+            SignerCheck::Key(&key)
+        }
+        None => {
+            policy = a.identity.policy().map_err(|e| e.to_string())?;
+            SignerCheck::Identity(&policy)
+        }
+    };
     let trust = crate::verify::load_trust(&a.trust).map_err(|e| e.to_string())?;
     let verifier = Verifier::new(trust, crate::verify::verifier_options(a.insecure_ignore_tlog));
     let http = HttpClient::new(sigil_client::ClientOptions::default()).map_err(|e| e.to_string())?;
@@ -208,14 +242,18 @@ fn verify(a: &VerifyImageArgs) -> Result<String, String> {
                     .and_then(|b| b.to_json().map_err(|e| sigil_oci::Error::Signature(e.to_string())))
                     .map_err(|e| e.to_string())?;
                 let bundle = verifier.parse_bundle(json.as_bytes()).map_err(|e| e.to_string())?;
-                verifier
-                    .verify(&bundle, &Artifact::Bytes(&sig.payload), SignerCheck::Key(&key), now)
+                let v = verifier
+                    .verify(&bundle, &Artifact::Bytes(&sig.payload), check, now)
                     .map_err(|e| e.to_string())?;
-                Ok(p)
+                let by = match (v.san(), v.issuer()) {
+                    (Some(san), Some(issuer)) => format!("signed by {san} ({issuer})"),
+                    _ => "signed with the key".to_string(),
+                };
+                Ok((p, by))
             });
         match outcome {
-            Ok(p) => verified.push(format!(
-                "  signature {}: verified ({}; {})",
+            Ok((p, by)) => verified.push(format!(
+                "  signature {}: verified, {by}, for {}; {}",
                 i + 1,
                 p.docker_reference,
                 if sig.rekor.is_some() { "logged" } else { "not logged" }

@@ -285,7 +285,7 @@ pub(crate) fn http_client(a: &InstanceArgs) -> Result<HttpClient, String> {
 }
 
 /// The flag (a token, or a file holding one), `SIGSTORE_ID_TOKEN`, GitHub Actions, then the interactive login.
-fn identity_token(
+pub(crate) fn identity_token(
     flag: Option<&str>,
     login: Option<&LoginArgs>,
     oidc_from_config: Option<&str>,

@@ -45,11 +45,9 @@ pub struct VerifyBundleArgs {
     artifact: String,
 }
 
+/// cosign's identity flags (verify-blob, verify IMAGE).
 #[derive(Debug, Args)]
-pub struct VerifyBlobArgs {
-    /// The bundle (`.sigstore.json`).
-    #[arg(long, value_name = "FILE")]
-    bundle: PathBuf,
+pub struct IdentityFlags {
     /// Exact SAN (email or URI) of the signer.
     #[arg(long)]
     certificate_identity: Option<String>,
@@ -77,6 +75,50 @@ pub struct VerifyBlobArgs {
     /// Exact GitHub workflow ref (1.3.6.1.4.1.57264.1.6).
     #[arg(long)]
     certificate_github_workflow_ref: Option<String>,
+}
+
+impl IdentityFlags {
+    /// The policy these flags describe (an identity and an issuer are required).
+    pub(crate) fn policy(&self) -> Result<Policy, VerificationError> {
+        build_policy(&IdentityArgs::from(self))
+    }
+}
+
+impl From<&IdentityFlags> for IdentityArgs {
+    fn from(a: &IdentityFlags) -> Self {
+        let extensions = [
+            (
+                ExtensionField::GithubWorkflowTrigger,
+                &a.certificate_github_workflow_trigger,
+            ),
+            (ExtensionField::GithubWorkflowSha, &a.certificate_github_workflow_sha),
+            (ExtensionField::GithubWorkflowName, &a.certificate_github_workflow_name),
+            (
+                ExtensionField::GithubWorkflowRepository,
+                &a.certificate_github_workflow_repository,
+            ),
+            (ExtensionField::GithubWorkflowRef, &a.certificate_github_workflow_ref),
+        ]
+        .into_iter()
+        .filter_map(|(f, v)| v.clone().map(|v| (f, v)))
+        .collect();
+        Self {
+            san: a.certificate_identity.clone(),
+            san_regex: a.certificate_identity_regexp.clone(),
+            issuer: a.certificate_oidc_issuer.clone(),
+            issuer_regex: a.certificate_oidc_issuer_regexp.clone(),
+            extensions,
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyBlobArgs {
+    /// The bundle (`.sigstore.json`).
+    #[arg(long, value_name = "FILE")]
+    bundle: PathBuf,
+    #[command(flatten)]
+    identity: IdentityFlags,
     /// Verify with this PEM public key instead of a certificate identity.
     #[arg(long, value_name = "PEM")]
     key: Option<PathBuf>,
@@ -141,31 +183,9 @@ impl From<VerifyBundleArgs> for Request {
 
 impl From<VerifyBlobArgs> for Request {
     fn from(a: VerifyBlobArgs) -> Self {
-        let extensions = [
-            (
-                ExtensionField::GithubWorkflowTrigger,
-                a.certificate_github_workflow_trigger,
-            ),
-            (ExtensionField::GithubWorkflowSha, a.certificate_github_workflow_sha),
-            (ExtensionField::GithubWorkflowName, a.certificate_github_workflow_name),
-            (
-                ExtensionField::GithubWorkflowRepository,
-                a.certificate_github_workflow_repository,
-            ),
-            (ExtensionField::GithubWorkflowRef, a.certificate_github_workflow_ref),
-        ]
-        .into_iter()
-        .filter_map(|(f, v)| v.map(|v| (f, v)))
-        .collect();
         Self {
             bundle: a.bundle,
-            identity: IdentityArgs {
-                san: a.certificate_identity,
-                san_regex: a.certificate_identity_regexp,
-                issuer: a.certificate_oidc_issuer,
-                issuer_regex: a.certificate_oidc_issuer_regexp,
-                extensions,
-            },
+            identity: IdentityArgs::from(&a.identity),
             key: a.key,
             ignore_tlog: a.insecure_ignore_tlog,
             trust: a.trust,

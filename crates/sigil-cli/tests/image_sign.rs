@@ -205,4 +205,44 @@ fn sign_and_verify_images_in_a_real_registry() {
         &mut verify(w, &dir, &image_c, "release.pub", &["--insecure-ignore-tlog"]),
     );
     assert!(out.contains("not logged"), "{out}");
+
+    // Keyless: a certificate for the token's identity, attached with the signature.
+    let token = support::dev_token(&dir, "alice@example.test", None);
+    let payload = token.split('.').nth(1).unwrap();
+    let claims: serde_json::Value =
+        serde_json::from_slice(&sigil_bundle::encoding::decode_base64(payload).unwrap()).unwrap();
+    let issuer = claims["iss"].as_str().unwrap().to_string();
+    let image_d = format!("{}@{d}", repo.name());
+    let mut c = cmd(SIGIL);
+    c.args(["sign", &image_d, "--identity-token", &token])
+        .arg("--trust-config")
+        .arg(&trust_config)
+        .current_dir(w);
+    ok("sign D keylessly", &mut c);
+    let keyless = |identity: &str| {
+        let mut c = cmd(SIGIL);
+        c.args(["verify", &image_d, "--certificate-identity", identity])
+            .args(["--certificate-oidc-issuer", &issuer])
+            .arg("--trusted-root")
+            .arg(dir.join("trusted_root.json"))
+            .current_dir(w);
+        c
+    };
+    let out = ok("verify D keylessly", &mut keyless("alice@example.test"));
+    assert!(out.contains("signed by alice@example.test"), "{out}");
+    let r = fails("verify D as someone else", &mut keyless("mallory@example.test"));
+    assert!(r.stderr.contains("signature 1"), "{}", r.stderr);
+    let sig_d = reg
+        .manifest(&repo.with_tag(&sigil_oci::legacy::signature_tag(&d)).unwrap())
+        .unwrap()
+        .unwrap();
+    let m: serde_json::Value = serde_json::from_slice(&sig_d.bytes).unwrap();
+    let annotations = &m["layers"][0]["annotations"];
+    assert!(
+        annotations["dev.sigstore.cosign/certificate"]
+            .as_str()
+            .unwrap()
+            .starts_with("-----BEGIN CERTIFICATE-----")
+    );
+    assert!(annotations["dev.sigstore.cosign/bundle"].is_string());
 }
