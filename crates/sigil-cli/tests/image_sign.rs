@@ -246,3 +246,81 @@ fn sign_and_verify_images_in_a_real_registry() {
     );
     assert!(annotations["dev.sigstore.cosign/bundle"].is_string());
 }
+
+/// a registry that answers with too many signatures, or with payloads or manifests too large, is read
+/// only up to fixed bounds and refused; V-01/V-02 in the legacy shape: a valid log entry of the same signer for
+/// another image, put in place of this signature's entry, is refused by the same check as for any bundle.
+#[test]
+fn hostile_attachments_are_bounded_and_swapped_log_entries_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let w = tmp.path();
+    let dir = w.join("instance");
+    let _inst = start_instance(&dir, &w.join("serve.stderr"));
+    let trust_config = dir.join("trust_config.json");
+    let registry = TestRegistry::start();
+    let reg = client();
+    let repo: Reference = format!("{}/team/app", registry.host).parse().unwrap();
+    ok(
+        "generate-key-pair",
+        cmd(SIGIL)
+            .args(["generate-key-pair", "--output-key-prefix", "release"])
+            .env("COSIGN_PASSWORD", "pw")
+            .current_dir(w),
+    );
+    let a = push_image(&reg, &repo, b"A", "a");
+    let b = push_image(&reg, &repo, b"B", "b");
+    let (image_a, image_b) = (format!("{}@{a}", repo.name()), format!("{}@{b}", repo.name()));
+    ok("sign A", &mut sign(w, &trust_config, &image_a, "release.key", &[]));
+    ok("sign B", &mut sign(w, &trust_config, &image_b, "release.key", &[]));
+    let sig_tag = |d| sigil_oci::legacy::signature_tag(d);
+    let manifest = |d| {
+        let m = reg.manifest(&repo.with_tag(&sig_tag(d)).unwrap()).unwrap().unwrap();
+        (
+            serde_json::from_slice::<serde_json::Value>(&m.bytes).unwrap(),
+            m.media_type,
+        )
+    };
+    let put = |d, m: &serde_json::Value, media_type: &str| {
+        reg.put_manifest(&repo, Some(&sig_tag(d)), &serde_json::to_vec(m).unwrap(), media_type)
+            .unwrap();
+    };
+    let (ma, media_type) = manifest(&a);
+    let (mb, _) = manifest(&b);
+
+    // V-01: A's signature with B's (valid, same signer) log entry.
+    let mut swapped = ma.clone();
+    swapped["layers"][0]["annotations"]["dev.sigstore.cosign/bundle"] =
+        mb["layers"][0]["annotations"]["dev.sigstore.cosign/bundle"].clone();
+    put(&a, &swapped, &media_type);
+    let r = fails(
+        "verify A with B's log entry",
+        &mut verify(w, &dir, &image_a, "release.pub", &[]),
+    );
+    assert!(r.stderr.contains("TLOG_BODY_MISMATCH"), "{}", r.stderr);
+    put(&a, &ma, &media_type);
+    ok("verify A restored", &mut verify(w, &dir, &image_a, "release.pub", &[]));
+
+    // 101 signatures (the cap is 100) are refused before any is fetched.
+    let mut many = ma.clone();
+    let layer = ma["layers"][0].clone();
+    many["layers"] = serde_json::Value::Array(vec![layer; 101]);
+    put(&a, &many, &media_type);
+    let r = fails(
+        "verify A with 101 signatures",
+        &mut verify(w, &dir, &image_a, "release.pub", &[]),
+    );
+    assert!(r.stderr.contains("more than the 100"), "{}", r.stderr);
+
+    // a payload blob over the 64 KiB cap is not read past it.
+    let big = vec![b' '; 1 << 20];
+    let big_digest = reg.push_blob(&repo, &big).unwrap();
+    let mut huge = ma.clone();
+    huge["layers"][0]["digest"] = big_digest.to_string().into();
+    huge["layers"][0]["size"] = big.len().into();
+    put(&a, &huge, &media_type);
+    let r = fails(
+        "verify A with a 1 MiB payload",
+        &mut verify(w, &dir, &image_a, "release.pub", &[]),
+    );
+    assert!(r.stderr.contains("larger than"), "{}", r.stderr);
+}
