@@ -23,12 +23,19 @@ use crate::sign::{InstanceArgs, LoginArgs};
 use crate::unix_now;
 use crate::verify::{IdentityFlags, TrustArgs};
 
-/// Where the image is and how to reach its registry.
+/// How to reach the image's registry. Logins come from these flags, else from the Docker config
+/// (`$DOCKER_CONFIG/config.json` or `~/.docker/config.json`, `auths` entries; credential helpers are not run).
 #[derive(Debug, Args)]
 pub struct RegistryArgs {
     /// Allow plain HTTP to a registry that is not on this machine (one on localhost always may).
     #[arg(long)]
     allow_http_registry: bool,
+    /// Registry login name (with --registry-password).
+    #[arg(long, requires = "registry_password")]
+    registry_username: Option<String>,
+    /// Registry password or token (with --registry-username).
+    #[arg(long, requires = "registry_username")]
+    registry_password: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -78,14 +85,34 @@ pub struct VerifyImageArgs {
     trust: TrustArgs,
 }
 
-fn registry(http: &HttpClient, a: &RegistryArgs) -> Registry {
-    Registry::new(
+fn docker_config_path() -> Option<PathBuf> {
+    match std::env::var_os("DOCKER_CONFIG") {
+        Some(dir) => Some(PathBuf::from(dir).join("config.json")),
+        None => std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".docker/config.json")),
+    }
+}
+
+fn registry(http: &HttpClient, a: &RegistryArgs, image: &Reference) -> Result<Registry, String> {
+    let mut credentials = match docker_config_path() {
+        Some(path) => sigil_oci::docker_config_credentials(&path).map_err(|e| e.to_string())?,
+        None => Default::default(),
+    };
+    if let (Some(username), Some(password)) = (&a.registry_username, &a.registry_password) {
+        credentials.insert(
+            image.registry().to_string(),
+            sigil_oci::Credentials {
+                username: username.clone(),
+                password: password.clone(),
+            },
+        );
+    }
+    Ok(Registry::new(
         http,
         RegistryOptions {
             plain_http: a.allow_http_registry,
-            ..RegistryOptions::default()
+            credentials,
         },
-    )
+    ))
 }
 
 fn parse(image: &str) -> Result<Reference, String> {
@@ -111,7 +138,7 @@ fn digest_to_sign(reg: &Registry, image: &Reference, allow_tag: bool) -> Result<
 fn sign(a: &SignImageArgs) -> Result<String, String> {
     let image = parse(&a.image)?;
     let http = crate::sign::http_client(&a.instance)?;
-    let reg = registry(&http, &a.registry);
+    let reg = registry(&http, &a.registry, &image)?;
     let digest = digest_to_sign(&reg, &image, a.allow_tag)?;
     let target = image.with_digest(digest.clone());
     // The image must exist: signing a digest the registry does not have would attach to nothing.
@@ -212,7 +239,7 @@ fn verify(a: &VerifyImageArgs) -> Result<String, String> {
     let trust = crate::verify::load_trust(&a.trust).map_err(|e| e.to_string())?;
     let verifier = Verifier::new(trust, crate::verify::verifier_options(a.insecure_ignore_tlog));
     let http = HttpClient::new(sigil_client::ClientOptions::default()).map_err(|e| e.to_string())?;
-    let reg = registry(&http, &a.registry);
+    let reg = registry(&http, &a.registry, &image)?;
     let digest = reg.resolve(&image).map_err(|e| format!("resolving {image}: {e}"))?;
     let target = image.with_digest(digest.clone());
     let sigs = legacy::signatures(&reg, &target).map_err(|e| format!("reading the signatures of {target}: {e}"))?;

@@ -12,7 +12,7 @@ mod support;
 use std::path::Path;
 use std::process::Command;
 
-use registry::{TestRegistry, client, push_image};
+use registry::{LOGIN, TestRegistry, client, push_image};
 use sigil_oci::Reference;
 use support::{SIGIL, cmd, fails, ok, start_instance};
 
@@ -323,4 +323,66 @@ fn hostile_attachments_are_bounded_and_swapped_log_entries_refused() {
         &mut verify(w, &dir, &image_a, "release.pub", &[]),
     );
     assert!(r.stderr.contains("larger than"), "{}", r.stderr);
+}
+
+/// A registry behind a login: `--registry-username/--registry-password`, or the Docker config's `auths`.
+#[test]
+fn signing_in_a_registry_with_a_login() {
+    let tmp = tempfile::tempdir().unwrap();
+    let w = tmp.path();
+    let dir = w.join("instance");
+    let _inst = start_instance(&dir, &w.join("serve.stderr"));
+    let trust_config = dir.join("trust_config.json");
+    let registry = TestRegistry::start_with_login();
+    let mut options = sigil_oci::RegistryOptions::default();
+    options.credentials.insert(
+        registry.host.clone(),
+        sigil_oci::Credentials {
+            username: LOGIN.0.into(),
+            password: LOGIN.1.into(),
+        },
+    );
+    let reg = sigil_oci::Registry::new(&sigil_client::HttpClient::new(Default::default()).unwrap(), options);
+    let repo: Reference = format!("{}/team/app", registry.host).parse().unwrap();
+    let image = format!("{}@{}", repo.name(), push_image(&reg, &repo, b"private", "v1"));
+    ok(
+        "generate-key-pair",
+        cmd(SIGIL)
+            .args(["generate-key-pair", "--output-key-prefix", "release"])
+            .env("COSIGN_PASSWORD", "pw")
+            .current_dir(w),
+    );
+    let docker_config = w.join("docker");
+    std::fs::create_dir_all(&docker_config).unwrap();
+
+    // No login: the registry's refusal is named.
+    let r = fails(
+        "sign without a login",
+        sign(w, &trust_config, &image, "release.key", &[]).env("DOCKER_CONFIG", &docker_config),
+    );
+    assert!(r.stderr.contains("authentication"), "{}", r.stderr);
+    // The flags.
+    ok(
+        "sign with --registry-username/--registry-password",
+        sign(
+            w,
+            &trust_config,
+            &image,
+            "release.key",
+            &["--registry-username", LOGIN.0, "--registry-password", LOGIN.1],
+        )
+        .env("DOCKER_CONFIG", &docker_config),
+    );
+    // The Docker config, as `docker login` writes it.
+    let auth = sigil_bundle::encoding::encode_base64(format!("{}:{}", LOGIN.0, LOGIN.1).as_bytes());
+    std::fs::write(
+        docker_config.join("config.json"),
+        serde_json::json!({"auths": {registry.host.clone(): {"auth": auth}}}).to_string(),
+    )
+    .unwrap();
+    let out = ok(
+        "verify with the Docker config's login",
+        verify(w, &dir, &image, "release.pub", &[]).env("DOCKER_CONFIG", &docker_config),
+    );
+    assert!(out.contains("1 of 1 signatures"), "{out}");
 }

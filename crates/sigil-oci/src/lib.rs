@@ -6,7 +6,10 @@ mod reference;
 mod registry;
 
 pub use reference::{DOCKER_HUB, Digest, MAX_REFERENCE_LEN, Reference};
-pub use registry::{Credentials, MANIFEST_MEDIA_TYPES, MAX_MANIFEST_BYTES, Manifest, Registry, RegistryOptions};
+pub use registry::{
+    Credentials, MANIFEST_MEDIA_TYPES, MAX_MANIFEST_BYTES, Manifest, Registry, RegistryOptions,
+    docker_config_credentials,
+};
 
 /// Errors of this crate; each names what failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

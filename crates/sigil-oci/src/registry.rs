@@ -55,6 +55,67 @@ pub struct RegistryOptions {
     pub credentials: HashMap<String, Credentials>,
 }
 
+/// Largest Docker config file read.
+const MAX_DOCKER_CONFIG: u64 = 1 << 20;
+
+/// The logins in a Docker config file (`~/.docker/config.json`): `auths.<registry>.auth`, base64 of
+/// `user:password`, keyed by registry host (an `https://` prefix and a trailing path, as `docker login` writes for
+/// Docker Hub, are dropped; `index.docker.io` is `docker.io`). Credential helpers (`credsStore`, `credHelpers`)
+/// are not run. A missing file is no logins.
+pub fn docker_config_credentials(path: &std::path::Path) -> Result<HashMap<String, Credentials>, Error> {
+    use std::io::Read as _;
+    let bad = |why: String| Error::Auth(format!("{}: {why}", path.display()));
+    let file = match std::fs::File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(HashMap::new()),
+        Err(e) => return Err(bad(e.to_string())),
+    };
+    let mut bytes = Vec::new();
+    file.take(MAX_DOCKER_CONFIG + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| bad(e.to_string()))?;
+    if bytes.len() as u64 > MAX_DOCKER_CONFIG {
+        return Err(bad("larger than 1 MiB".into()));
+    }
+    let v: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| bad(format!("not JSON: {e}")))?;
+    let mut out = HashMap::new();
+    let Some(auths) = v.get("auths").and_then(|a| a.as_object()) else {
+        return Ok(out);
+    };
+    for (key, entry) in auths {
+        let Some(auth) = entry.get("auth").and_then(|a| a.as_str()) else {
+            continue;
+        };
+        let decoded = B64
+            .decode(auth)
+            .ok()
+            .and_then(|d| String::from_utf8(d).ok())
+            .ok_or_else(|| bad(format!("the login for {key} is not base64 of user:password")))?;
+        let (username, password) = decoded
+            .split_once(':')
+            .ok_or_else(|| bad(format!("the login for {key} is not user:password")))?;
+        let host = key
+            .trim_start_matches("https://")
+            .trim_start_matches("http://")
+            .split('/')
+            .next()
+            .unwrap_or_default();
+        let host = if host == "index.docker.io" {
+            crate::DOCKER_HUB
+        } else {
+            host
+        };
+        out.insert(
+            host.to_string(),
+            Credentials {
+                username: username.to_string(),
+                password: password.to_string(),
+            },
+        );
+    }
+    Ok(out)
+}
+
 /// A manifest as the registry served it.
 #[derive(Debug, Clone)]
 pub struct Manifest {
@@ -474,5 +535,32 @@ mod tests {
             "https://s3.example/obj"
         );
         assert_eq!(percent_encode("sha256:ab/c d"), "sha256%3Aab%2Fc%20d");
+    }
+
+    #[test]
+    fn docker_config_logins() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.json");
+        assert!(
+            docker_config_credentials(&path).unwrap().is_empty(),
+            "no file, no logins"
+        );
+        let auth = |s: &str| B64.encode(s);
+        std::fs::write(
+            &path,
+            serde_json::json!({"auths": {
+                "https://index.docker.io/v1/": {"auth": auth("hub:secret")},
+                "localhost:5000": {"auth": auth("me:p:w")},
+                "ghcr.io": {},
+            }, "credsStore": "desktop"})
+            .to_string(),
+        )
+        .unwrap();
+        let c = docker_config_credentials(&path).unwrap();
+        assert_eq!(c["docker.io"].username, "hub");
+        assert_eq!(c["localhost:5000"].password, "p:w");
+        assert!(!c.contains_key("ghcr.io"));
+        std::fs::write(&path, r#"{"auths":{"x":{"auth":"not base64!"}}}"#).unwrap();
+        assert!(docker_config_credentials(&path).is_err());
     }
 }

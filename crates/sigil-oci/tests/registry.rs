@@ -4,8 +4,9 @@
 
 mod common;
 
-use common::{TestRegistry, client, push_image};
-use sigil_oci::{Digest, Error, Reference};
+use common::{LOGIN, TestRegistry, client, push_image};
+use sigil_client::{ClientOptions, HttpClient};
+use sigil_oci::{Credentials, Digest, Error, Reference, Registry, RegistryOptions};
 
 #[test]
 fn push_resolve_and_read_back_by_digest() {
@@ -69,4 +70,36 @@ fn content_that_does_not_match_its_digest_is_refused() {
     std::fs::write(&path, changed).unwrap();
     let got = reg.manifest(&r.with_digest(digest));
     assert!(matches!(got, Err(Error::DigestMismatch(_))), "{got:?}");
+}
+
+#[test]
+fn a_registry_with_a_login() {
+    let registry = TestRegistry::start_with_login();
+    let r: Reference = format!("{}/team/app:v1", registry.host).parse().unwrap();
+    let with = |user: &str, password: &str| {
+        let mut options = RegistryOptions::default();
+        options.credentials.insert(
+            registry.host.clone(),
+            Credentials {
+                username: user.into(),
+                password: password.into(),
+            },
+        );
+        Registry::new(&HttpClient::new(ClientOptions::default()).unwrap(), options)
+    };
+    // No login configured: refused with the reason, not a bare 401.
+    let err = client().push_blob(&r, b"x").unwrap_err();
+    assert!(
+        matches!(&err, Error::Auth(m) if m.contains("none is configured")),
+        "{err}"
+    );
+    let err = with(LOGIN.0, "wrong").push_blob(&r, b"x").unwrap_err();
+    assert!(
+        matches!(&err, Error::Auth(m) if m.contains("refused the credentials")),
+        "{err}"
+    );
+    let reg = with(LOGIN.0, LOGIN.1);
+    let digest = push_image(&reg, &r, b"behind a login", "v1");
+    assert_eq!(reg.resolve(&r).unwrap(), digest);
+    assert!(matches!(client().manifest(&r), Err(Error::Auth(_))));
 }

@@ -17,8 +17,21 @@ pub struct TestRegistry {
     _dir: tempfile::TempDir,
 }
 
+/// The login of [`TestRegistry::start_with_login`]: user `tester`, password `sigil-pw` (bcrypt, cost 5).
+pub const LOGIN: (&str, &str) = ("tester", "sigil-pw");
+const LOGIN_HTPASSWD: &str = "tester:$2b$05$mxxXhTa/d.l0SOeMv6xUZuadTnrlTgaG1X.NgIYRCnuRDLiC.nicy\n";
+
 impl TestRegistry {
     pub fn start() -> Self {
+        Self::start_inner(false)
+    }
+
+    /// A registry that requires HTTP Basic authentication with [`LOGIN`].
+    pub fn start_with_login() -> Self {
+        Self::start_inner(true)
+    }
+
+    fn start_inner(login: bool) -> Self {
         let bin = ["/usr/bin/docker-registry", "/usr/sbin/docker-registry"]
             .into_iter()
             .find(|p| Path::new(p).exists())
@@ -30,14 +43,19 @@ impl TestRegistry {
         // A free port: bound, released, then given to the registry (it is on loopback; a collision fails loudly).
         let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let config = dir.path().join("config.yml");
-        std::fs::write(
-            &config,
-            format!(
-                "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:{port}\n",
-                storage.display()
-            ),
-        )
-        .unwrap();
+        let mut yaml = format!(
+            "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:{port}\n",
+            storage.display()
+        );
+        if login {
+            let htpasswd = dir.path().join("htpasswd");
+            std::fs::write(&htpasswd, LOGIN_HTPASSWD).unwrap();
+            yaml.push_str(&format!(
+                "auth:\n  htpasswd:\n    realm: sigil-test\n    path: {}\n",
+                htpasswd.display()
+            ));
+        }
+        std::fs::write(&config, yaml).unwrap();
         let child = Command::new(bin)
             .arg("serve")
             .arg(&config)
