@@ -1,11 +1,13 @@
-//! `sigil sign IMAGE` and `sigil verify IMAGE`: signatures of container images in their registry, in cosign's
-//! legacy layout (`sha256-<hex>.sig`), keyless or with a key.
+//! `sigil sign IMAGE` and `sigil verify IMAGE`: signatures of container images in their registry, keyless or
+//! with a key, in cosign 3's layout (a bundle as an OCI referrer, the default) or cosign's legacy layout
+//! (`sha256-<hex>.sig`, `--new-bundle-format=false`).
 //!
-//! Signing signs cosign's simple-signing payload (the image digest and its repository) through the same flow
-//! as `sign-blob` (Rekor v1, whose signed entry timestamp the layout stores), then attaches it with the
-//! certificate when keyless. Verifying
-//! turns every attached signature into a bundle and runs `sigil-verify` on it with the payload as the artifact,
-//! after checking that the payload names this image's digest.
+//! New layout: an in-toto statement about the image digest (predicate type `https://sigstore.dev/cosign/sign/v1`)
+//! signed as DSSE through the `attest` flow, the bundle attached as a referrer. Legacy layout: cosign's
+//! simple-signing payload signed through the `sign-blob` flow on Rekor v1 (the layout stores the signed entry
+//! timestamp), attached with the certificate when keyless. Verifying reads both layouts and checks each
+//! signature with `sigil-verify`: a bundle against the image digest, a legacy signature (turned into a bundle)
+//! against its payload after checking that the payload names this image's digest.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -14,6 +16,7 @@ use clap::Args;
 use sigil_client::HttpClient;
 use sigil_crypto::VerifyingKey;
 use sigil_oci::legacy::{self, LegacySignature, RekorAnnotation};
+use sigil_oci::referrers;
 use sigil_oci::{Digest, Reference, Registry, RegistryOptions};
 use sigil_sign::{RekorVersion, SignWith, SigningContext};
 use sigil_trust::TrustedMaterial;
@@ -54,6 +57,10 @@ pub struct SignImageArgs {
     /// `--insecure-ignore-tlog`.
     #[arg(long, value_name = "BOOL", default_value_t = true, action = clap::ArgAction::Set, requires = "key")]
     tlog_upload: bool,
+    /// `false`: cosign's legacy layout (`sha256-<digest>.sig`, Rekor v1) instead of a bundle attached as an OCI
+    /// referrer (cosign 3's default).
+    #[arg(long, value_name = "BOOL", default_value_t = true, action = clap::ArgAction::Set)]
+    new_bundle_format: bool,
     /// Sign the digest that the tag in IMAGE points to now. Without it a tag is refused: a tag can move, and
     /// what is signed is always a digest.
     #[arg(long)]
@@ -142,14 +149,20 @@ fn sign(a: &SignImageArgs) -> Result<String, String> {
     let digest = digest_to_sign(&reg, &image, a.allow_tag)?;
     let target = image.with_digest(digest.clone());
     // The image must exist: signing a digest the registry does not have would attach to nothing.
-    reg.manifest(&target)
+    let manifest = reg
+        .manifest(&target)
         .map_err(|e| format!("reading {target}: {e}"))?
         .ok_or_else(|| format!("{target} is not in the registry"))?;
 
     let (root, config) = crate::sign::instance(&a.instance)?;
     let trust = TrustedMaterial::from_trusted_root(&root).map_err(|e| format!("loading the trust material: {e}"))?;
-    // The layout stores a Rekor v1 entry with its signed entry timestamp.
-    let services = sigil_sign::select_services(&config, unix_now(), RekorVersion::V1).map_err(|e| e.to_string())?;
+    // The legacy layout stores a Rekor v1 entry with its signed entry timestamp; a bundle holds either.
+    let rekor = if a.new_bundle_format {
+        RekorVersion::Auto
+    } else {
+        RekorVersion::V1
+    };
+    let services = sigil_sign::select_services(&config, unix_now(), rekor).map_err(|e| e.to_string())?;
     let key;
     let token;
     let with = match &a.key {
@@ -167,7 +180,65 @@ fn sign(a: &SignImageArgs) -> Result<String, String> {
         }
     };
     let ctx = SigningContext::new(trust, services, &http, &http, &http).map_err(|e| e.to_string())?;
-    let payload = legacy::simple_signing_payload(&target, &digest);
+    if a.new_bundle_format {
+        attach_bundle(&ctx, with, &reg, &target, &manifest)
+    } else {
+        attach_legacy(&ctx, with, &reg, &target)
+    }
+}
+
+/// cosign 3's layout: a DSSE statement about the image digest, its bundle attached as a referrer.
+fn attach_bundle(
+    ctx: &SigningContext<'_>,
+    with: SignWith<'_>,
+    reg: &Registry,
+    target: &Reference,
+    manifest: &sigil_oci::Manifest,
+) -> Result<String, String> {
+    let digest = target.digest().ok_or("no digest")?;
+    let sha256: [u8; 32] = hex::decode(digest.hex())
+        .ok()
+        .and_then(|d| d.try_into().ok())
+        .ok_or("only sha256 image digests can be signed")?;
+    let statement = sigil_sign::flow::statement_for(
+        &target.name(),
+        &sha256,
+        referrers::SIGN_PREDICATE_TYPE,
+        serde_json::json!({}),
+    )
+    .map_err(|e| e.to_string())?;
+    let signed = ctx
+        .sign_statement(with, &statement, &unix_now)
+        .map_err(|e| e.to_string())?;
+    let created = time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .map_err(|e| e.to_string())?;
+    let referrer = referrers::attach_bundle(
+        reg,
+        target,
+        manifest,
+        signed.json.as_bytes(),
+        referrers::BundleContent::Dsse {
+            predicate_type: referrers::SIGN_PREDICATE_TYPE,
+        },
+        &created,
+    )
+    .map_err(|e| format!("attaching the bundle: {e}"))?;
+    Ok(format!(
+        "Signed {target} ({}); the bundle is attached as referrer {referrer}",
+        signed.signer
+    ))
+}
+
+/// cosign's legacy layout: the simple-signing payload's signature as a layer of the `.sig` manifest.
+fn attach_legacy(
+    ctx: &SigningContext<'_>,
+    with: SignWith<'_>,
+    reg: &Registry,
+    target: &Reference,
+) -> Result<String, String> {
+    let digest = target.digest().ok_or("no digest")?;
+    let payload = legacy::simple_signing_payload(target, digest);
     let signed = ctx
         .sign_artifact(with, payload.as_slice(), &unix_now)
         .map_err(|e| e.to_string())?;
@@ -198,12 +269,12 @@ fn sign(a: &SignImageArgs) -> Result<String, String> {
         chain_pem: None,
         rekor,
     };
-    legacy::attach(&reg, &target, &sig).map_err(|e| format!("attaching the signature: {e}"))?;
+    legacy::attach(reg, target, &sig).map_err(|e| format!("attaching the signature: {e}"))?;
     Ok(format!(
         "Signed {target} ({}); the signature is attached at {}:{}",
         signed.signer,
         target.name(),
-        legacy::signature_tag(&digest)
+        legacy::signature_tag(digest)
     ))
 }
 
@@ -243,7 +314,9 @@ fn verify(a: &VerifyImageArgs) -> Result<String, String> {
     let digest = reg.resolve(&image).map_err(|e| format!("resolving {image}: {e}"))?;
     let target = image.with_digest(digest.clone());
     let sigs = legacy::signatures(&reg, &target).map_err(|e| format!("reading the signatures of {target}: {e}"))?;
-    if sigs.is_empty() {
+    let bundles =
+        referrers::bundle_referrers(&reg, &target).map_err(|e| format!("reading the referrers of {target}: {e}"))?;
+    if sigs.is_empty() && bundles.is_empty() {
         return Err(format!("no signatures are attached to {target}"));
     }
     let now = unix_now();
@@ -288,14 +361,54 @@ fn verify(a: &VerifyImageArgs) -> Result<String, String> {
             Err(e) => failures.push(format!("  signature {}: {e}", i + 1)),
         }
     }
+    // cosign 3's layout: bundles whose statement is a cosign signature of this digest.
+    let sha256 = hex::decode(digest.hex()).map_err(|e| e.to_string())?;
+    let mut signatures = sigs.len();
+    for referrer in &bundles {
+        let name = format!("bundle {}", referrer.digest);
+        let outcome = referrers::fetch_bundle(&reg, &target, referrer)
+            .map_err(|e| e.to_string())
+            .and_then(|json| verifier.parse_bundle(&json).map_err(|e| e.to_string()))
+            .and_then(|bundle| {
+                let predicate_type = bundle
+                    .dsse_envelope
+                    .as_ref()
+                    .and_then(|e| serde_json::from_slice::<serde_json::Value>(&e.payload.0).ok())
+                    .and_then(|s| s.get("predicateType").and_then(|p| p.as_str()).map(str::to_string));
+                if predicate_type.as_deref() != Some(referrers::SIGN_PREDICATE_TYPE) {
+                    return Ok(None); // an attestation, not a signature
+                }
+                let artifact = Artifact::Digest {
+                    algorithm: sigil_crypto::HashAlgorithm::Sha2_256,
+                    digest: sha256.clone(),
+                };
+                let v = verifier
+                    .verify(&bundle, &artifact, check, now)
+                    .map_err(|e| e.to_string())?;
+                Ok(Some(match (v.san(), v.issuer()) {
+                    (Some(san), Some(issuer)) => format!("signed by {san} ({issuer})"),
+                    _ => "signed with the key".to_string(),
+                }))
+            });
+        match outcome {
+            Ok(Some(by)) => {
+                signatures += 1;
+                verified.push(format!("  {name}: verified, {by}"));
+            }
+            Ok(None) => {}
+            Err(e) => {
+                signatures += 1;
+                failures.push(format!("  {name}: {e}"));
+            }
+        }
+    }
     let report = [verified.clone(), failures].concat().join("\n");
     if verified.is_empty() {
         return Err(format!("no signature of {target} verified:\n{report}"));
     }
     Ok(format!(
-        "Verified {target}: {} of {} signatures\n{report}",
-        verified.len(),
-        sigs.len()
+        "Verified {target}: {} of {signatures} signatures\n{report}",
+        verified.len()
     ))
 }
 

@@ -1,7 +1,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
-//! `sigil sign IMAGE --key` and `sigil verify IMAGE --key` against a real registry (Debian's docker-registry
-//! 2.8) and `sigil serve --dev` (Rekor v1), in cosign's legacy layout; then skopeo (containers/image) checks
-//! the signature with its own `sigstoreSigned` policy. Refused: a tag without `--allow-tag`, another key, a
+//! `sigil sign IMAGE` and `sigil verify IMAGE` against a real registry (Debian's docker-registry 2.8) and
+//! `sigil serve --dev`, with a key and keyless, in cosign's legacy layout (Rekor v1; then skopeo, i.e.
+//! containers/image, reads it with its own `sigstoreSigned` policy) and in cosign 3's bundle-as-referrer layout
+//! (the referrers tag schema, since distribution 2.8 has no referrers API). Refused: a tag without `--allow-tag`, another key, a
 //! signature copied from another image's `.sig` tag (tag confusion), an altered signature annotation, a missing
 //! log entry unless explicitly accepted.
 
@@ -16,9 +17,10 @@ use registry::{LOGIN, TestRegistry, client, push_image};
 use sigil_oci::Reference;
 use support::{SIGIL, cmd, fails, ok, start_instance};
 
+/// `sigil sign` in the legacy layout (`--new-bundle-format=false`).
 fn sign(w: &Path, trust_config: &Path, image: &str, key: &str, extra: &[&str]) -> Command {
     let mut c = cmd(SIGIL);
-    c.args(["sign", image, "--key", key])
+    c.args(["sign", image, "--key", key, "--new-bundle-format=false"])
         .arg("--trust-config")
         .arg(trust_config)
         .args(extra)
@@ -214,10 +216,16 @@ fn sign_and_verify_images_in_a_real_registry() {
     let issuer = claims["iss"].as_str().unwrap().to_string();
     let image_d = format!("{}@{d}", repo.name());
     let mut c = cmd(SIGIL);
-    c.args(["sign", &image_d, "--identity-token", &token])
-        .arg("--trust-config")
-        .arg(&trust_config)
-        .current_dir(w);
+    c.args([
+        "sign",
+        &image_d,
+        "--identity-token",
+        &token,
+        "--new-bundle-format=false",
+    ])
+    .arg("--trust-config")
+    .arg(&trust_config)
+    .current_dir(w);
     ok("sign D keylessly", &mut c);
     let keyless = |identity: &str| {
         let mut c = cmd(SIGIL);
@@ -385,4 +393,111 @@ fn signing_in_a_registry_with_a_login() {
         verify(w, &dir, &image, "release.pub", &[]).env("DOCKER_CONFIG", &docker_config),
     );
     assert!(out.contains("1 of 1 signatures"), "{out}");
+}
+
+/// cosign 3's layout: the bundle as an OCI 1.1 referrer, found through the referrers tag schema.
+#[test]
+fn sign_and_verify_in_the_bundle_layout() {
+    let tmp = tempfile::tempdir().unwrap();
+    let w = tmp.path();
+    let dir = w.join("instance");
+    let _inst = start_instance(&dir, &w.join("serve.stderr"));
+    let trust_config = dir.join("trust_config.json");
+    let registry = TestRegistry::start();
+    let reg = client();
+    let repo: Reference = format!("{}/team/app", registry.host).parse().unwrap();
+    let a = push_image(&reg, &repo, b"A", "a");
+    let b = push_image(&reg, &repo, b"B", "b");
+    let (image_a, image_b) = (format!("{}@{a}", repo.name()), format!("{}@{b}", repo.name()));
+    ok(
+        "generate-key-pair",
+        cmd(SIGIL)
+            .args(["generate-key-pair", "--output-key-prefix", "release"])
+            .env("COSIGN_PASSWORD", "pw")
+            .current_dir(w),
+    );
+    let sign_new = |image: &str, extra: &[&str]| {
+        let mut c = cmd(SIGIL);
+        c.args(["sign", image])
+            .arg("--trust-config")
+            .arg(&trust_config)
+            .args(extra)
+            .env("COSIGN_PASSWORD", "pw")
+            .env_remove("SIGIL_PASSWORD")
+            .current_dir(w);
+        c
+    };
+    ok(
+        "sign A (bundle layout, key)",
+        &mut sign_new(&image_a, &["--key", "release.key"]),
+    );
+    let out = ok("verify A", &mut verify(w, &dir, &image_a, "release.pub", &[]));
+    assert!(
+        out.contains("1 of 1 signatures") && out.contains("bundle sha256:"),
+        "{out}"
+    );
+
+    // What is in the registry: an index under the referrers tag, listing a manifest whose subject is A.
+    let index = reg
+        .manifest(&repo.with_tag(&sigil_oci::referrers::referrers_tag(&a)).unwrap())
+        .unwrap()
+        .expect("the referrers tag schema index");
+    let index: serde_json::Value = serde_json::from_slice(&index.bytes).unwrap();
+    let entry = &index["manifests"][0];
+    assert_eq!(entry["artifactType"], "application/vnd.dev.sigstore.bundle.v0.3+json");
+    assert_eq!(
+        entry["annotations"]["dev.sigstore.bundle.predicateType"],
+        "https://sigstore.dev/cosign/sign/v1"
+    );
+    let referrer: sigil_oci::Digest = entry["digest"].as_str().unwrap().parse().unwrap();
+    let m = reg.manifest(&repo.with_digest(referrer)).unwrap().unwrap();
+    let m: serde_json::Value = serde_json::from_slice(&m.bytes).unwrap();
+    assert_eq!(m["subject"]["digest"], a.to_string());
+    assert_eq!(m["config"]["mediaType"], "application/vnd.oci.empty.v1+json");
+
+    // Keyless, and both layouts on one image.
+    let token = support::dev_token(&dir, "alice@example.test", None);
+    let payload = token.split('.').nth(1).unwrap();
+    let claims: serde_json::Value =
+        serde_json::from_slice(&sigil_bundle::encoding::decode_base64(payload).unwrap()).unwrap();
+    let issuer = claims["iss"].as_str().unwrap().to_string();
+    ok(
+        "sign A keylessly (bundle layout)",
+        &mut sign_new(&image_a, &["--identity-token", &token]),
+    );
+    ok(
+        "sign A (legacy layout)",
+        &mut sign(w, &trust_config, &image_a, "release.key", &[]),
+    );
+    let out = ok(
+        "verify A with the key",
+        &mut verify(w, &dir, &image_a, "release.pub", &[]),
+    );
+    assert!(out.contains("2 of 3 signatures"), "{out}");
+    let keyless = |image: &str, identity: &str| {
+        let mut c = cmd(SIGIL);
+        c.args(["verify", image, "--certificate-identity", identity])
+            .args(["--certificate-oidc-issuer", &issuer])
+            .arg("--trusted-root")
+            .arg(dir.join("trusted_root.json"))
+            .current_dir(w);
+        c
+    };
+    let out = ok("verify A as alice", &mut keyless(&image_a, "alice@example.test"));
+    assert!(out.contains("signed by alice@example.test"), "{out}");
+    fails("verify A as mallory", &mut keyless(&image_a, "mallory@example.test"));
+
+    // A's referrer listed for B (a signature of another image): its subject is A, so B has none.
+    let index_tag = sigil_oci::referrers::referrers_tag(&b);
+    let a_index = reg
+        .manifest(&repo.with_tag(&sigil_oci::referrers::referrers_tag(&a)).unwrap())
+        .unwrap()
+        .unwrap();
+    reg.put_manifest(&repo, Some(&index_tag), &a_index.bytes, &a_index.media_type)
+        .unwrap();
+    let r = fails(
+        "verify B with A's referrers",
+        &mut verify(w, &dir, &image_b, "release.pub", &[]),
+    );
+    assert!(r.stderr.contains(&format!("not {b}")), "{}", r.stderr);
 }

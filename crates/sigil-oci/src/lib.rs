@@ -1,8 +1,10 @@
 //! Container images in OCI registries for sigil: image references and digests, a distribution client, and
-//! cosign's ways of storing signatures next to an image ([`legacy`]: the `sha256-<hex>.sig` tag layout).
+//! cosign's ways of storing signatures next to an image ([`legacy`]: the `sha256-<hex>.sig` tag layout;
+//! [`referrers`]: cosign 3's bundles as OCI 1.1 referrers).
 
 pub mod legacy;
 mod reference;
+pub mod referrers;
 mod registry;
 
 pub use reference::{DOCKER_HUB, Digest, MAX_REFERENCE_LEN, Reference};
