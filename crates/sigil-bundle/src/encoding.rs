@@ -29,6 +29,19 @@ pub fn encode_base64(b: &[u8]) -> String {
     STANDARD.encode(b)
 }
 
+/// Percent-encodes everything but RFC 3986's unreserved characters: a URL query value or path segment.
+pub fn percent_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
 /// A proto `bytes` field.
 #[derive(Clone, PartialEq, Eq, Hash, Default)]
 pub struct Bytes(pub Vec<u8>);

@@ -4,6 +4,7 @@
 //! can obtain any identity from this issuer, which is why it is off unless `--dev` is given, why it only redirects
 //! to loopback addresses, and why its tokens only count where this issuer is explicitly trusted.
 
+use sigil_bundle::encoding::percent_encode;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
@@ -263,7 +264,11 @@ async fn authorize(State(s): S, RawQuery(q): RawQuery) -> Result<Response, HttpE
         );
     }
     let sep = if redirect_uri.contains('?') { '&' } else { '?' };
-    let location = format!("{redirect_uri}{sep}code={}&state={}", encode(&code), encode(state));
+    let location = format!(
+        "{redirect_uri}{sep}code={}&state={}",
+        percent_encode(&code),
+        percent_encode(state)
+    );
     Ok((StatusCode::FOUND, [(header::LOCATION, location)]).into_response())
 }
 
@@ -292,16 +297,6 @@ fn html(s: &str) -> String {
             '"' => "&quot;".to_string(),
             '\'' => "&#39;".to_string(),
             c => c.to_string(),
-        })
-        .collect()
-}
-
-/// Percent-encodes everything but RFC 3986 unreserved characters.
-fn encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
         })
         .collect()
 }
@@ -335,7 +330,7 @@ mod tests {
     #[test]
     fn percent_coding_round_trips() {
         for s in ["a b&c=d", "ünï", "%%", "plain"] {
-            assert_eq!(form_decode(&encode(s)).as_deref(), Some(s));
+            assert_eq!(form_decode(&percent_encode(s)).as_deref(), Some(s));
         }
         assert_eq!(form_decode("%zz"), None);
         assert_eq!(html("<\"'&>"), "&lt;&quot;&#39;&amp;&gt;");

@@ -10,11 +10,11 @@
 mod registry;
 mod support;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use registry::{LOGIN, TestRegistry, client, push_image};
-use sigil_oci::Reference;
+use sigil_oci::{Reference, Registry};
 use support::{SIGIL, cmd, fails, ok, start_instance};
 
 /// `sigil sign` in the legacy layout (`--new-bundle-format=false`).
@@ -75,29 +75,73 @@ fn skopeo_copy(w: &Path, registry_host: &str, image: &str, public_key: &Path) ->
     (out.status.success(), String::from_utf8_lossy(&out.stderr).into_owned())
 }
 
-#[test]
-fn sign_and_verify_images_in_a_real_registry() {
-    let tmp = tempfile::tempdir().unwrap();
-    let w = tmp.path();
-    let dir = w.join("instance");
-    let _inst = start_instance(&dir, &w.join("serve.stderr"));
-    let trust_config = dir.join("trust_config.json");
-    let registry = TestRegistry::start();
-    let reg = client();
-    let repo: Reference = format!("{}/team/app", registry.host).parse().unwrap();
-    let a = push_image(&reg, &repo, b"image A layer", "a");
-    let b = push_image(&reg, &repo, b"image B layer", "b");
-    let image_a = format!("{}@{a}", repo.name());
-    let image_b = format!("{}@{b}", repo.name());
-    for prefix in ["release", "other"] {
+/// One `sigil serve --dev` and one registry, in a temporary working directory.
+struct Setup {
+    tmp: tempfile::TempDir,
+    dir: PathBuf,
+    trust_config: PathBuf,
+    _instance: support::Server,
+    registry: TestRegistry,
+    reg: Registry,
+    repo: Reference,
+}
+
+impl Setup {
+    fn new(registry: TestRegistry, reg: Registry) -> Self {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("instance");
+        let instance = start_instance(&dir, &tmp.path().join("serve.stderr"));
+        let repo = format!("{}/team/app", registry.host).parse().unwrap();
+        Self {
+            trust_config: dir.join("trust_config.json"),
+            dir,
+            tmp,
+            _instance: instance,
+            registry,
+            reg,
+            repo,
+        }
+    }
+
+    /// `sigil generate-key-pair` → PREFIX.key (password `pw`) and PREFIX.pub in the working directory.
+    fn keygen(&self, prefix: &str) {
         ok(
             "generate-key-pair",
             cmd(SIGIL)
                 .args(["generate-key-pair", "--output-key-prefix", prefix])
                 .env("COSIGN_PASSWORD", "pw")
-                .current_dir(w),
+                .current_dir(self.tmp.path()),
         );
     }
+
+    /// A development token for `email` and the issuer it names.
+    fn token(&self, email: &str) -> (String, String) {
+        let token = support::dev_token(&self.dir, email, None);
+        let payload = token.split('.').nth(1).unwrap();
+        let claims: serde_json::Value =
+            serde_json::from_slice(&sigil_bundle::encoding::decode_base64(payload).unwrap()).unwrap();
+        let issuer = claims["iss"].as_str().unwrap().to_string();
+        (token, issuer)
+    }
+}
+
+#[test]
+fn sign_and_verify_images_in_a_real_registry() {
+    let s = Setup::new(TestRegistry::start(), client());
+    let (w, dir, trust_config, registry, reg, repo) = (
+        s.tmp.path(),
+        s.dir.clone(),
+        s.trust_config.clone(),
+        &s.registry,
+        &s.reg,
+        s.repo.clone(),
+    );
+    let a = push_image(reg, &repo, b"image A layer", "a");
+    let b = push_image(reg, &repo, b"image B layer", "b");
+    let image_a = format!("{}@{a}", repo.name());
+    let image_b = format!("{}@{b}", repo.name());
+    s.keygen("release");
+    s.keygen("other");
 
     // A tag is refused unless asked for; then the digest it points to is signed.
     let r = fails(
@@ -189,13 +233,13 @@ fn sign_and_verify_images_in_a_real_registry() {
     );
     assert!(said.contains("None of the signatures were accepted"), "{said}");
     assert_eq!(said.matches("sigstore disabled").count(), 2, "{said}");
-    let d = push_image(&reg, &repo, b"image D layer", "d");
+    let d = push_image(reg, &repo, b"image D layer", "d");
     let (accepted, said) = skopeo_copy(w, &registry.host, &format!("{}@{d}", repo.name()), &public);
     assert!(!accepted);
     assert!(!said.contains("sigstore disabled"), "{said}");
 
     // Air-gapped signing: no log entry; verify needs to be told.
-    let c = push_image(&reg, &repo, b"image C layer", "c");
+    let c = push_image(reg, &repo, b"image C layer", "c");
     let image_c = format!("{}@{c}", repo.name());
     ok(
         "sign C without the log",
@@ -209,11 +253,7 @@ fn sign_and_verify_images_in_a_real_registry() {
     assert!(out.contains("not logged"), "{out}");
 
     // Keyless: a certificate for the token's identity, attached with the signature.
-    let token = support::dev_token(&dir, "alice@example.test", None);
-    let payload = token.split('.').nth(1).unwrap();
-    let claims: serde_json::Value =
-        serde_json::from_slice(&sigil_bundle::encoding::decode_base64(payload).unwrap()).unwrap();
-    let issuer = claims["iss"].as_str().unwrap().to_string();
+    let (token, issuer) = s.token("alice@example.test");
     let image_d = format!("{}@{d}", repo.name());
     let mut c = cmd(SIGIL);
     c.args([
@@ -260,23 +300,17 @@ fn sign_and_verify_images_in_a_real_registry() {
 /// another image, put in place of this signature's entry, is refused by the same check as for any bundle.
 #[test]
 fn hostile_attachments_are_bounded_and_swapped_log_entries_refused() {
-    let tmp = tempfile::tempdir().unwrap();
-    let w = tmp.path();
-    let dir = w.join("instance");
-    let _inst = start_instance(&dir, &w.join("serve.stderr"));
-    let trust_config = dir.join("trust_config.json");
-    let registry = TestRegistry::start();
-    let reg = client();
-    let repo: Reference = format!("{}/team/app", registry.host).parse().unwrap();
-    ok(
-        "generate-key-pair",
-        cmd(SIGIL)
-            .args(["generate-key-pair", "--output-key-prefix", "release"])
-            .env("COSIGN_PASSWORD", "pw")
-            .current_dir(w),
+    let s = Setup::new(TestRegistry::start(), client());
+    let (w, dir, trust_config, reg, repo) = (
+        s.tmp.path(),
+        s.dir.clone(),
+        s.trust_config.clone(),
+        &s.reg,
+        s.repo.clone(),
     );
-    let a = push_image(&reg, &repo, b"A", "a");
-    let b = push_image(&reg, &repo, b"B", "b");
+    s.keygen("release");
+    let a = push_image(reg, &repo, b"A", "a");
+    let b = push_image(reg, &repo, b"B", "b");
     let (image_a, image_b) = (format!("{}@{a}", repo.name()), format!("{}@{b}", repo.name()));
     ok("sign A", &mut sign(w, &trust_config, &image_a, "release.key", &[]));
     ok("sign B", &mut sign(w, &trust_config, &image_b, "release.key", &[]));
@@ -336,11 +370,6 @@ fn hostile_attachments_are_bounded_and_swapped_log_entries_refused() {
 /// A registry behind a login: `--registry-username/--registry-password`, or the Docker config's `auths`.
 #[test]
 fn signing_in_a_registry_with_a_login() {
-    let tmp = tempfile::tempdir().unwrap();
-    let w = tmp.path();
-    let dir = w.join("instance");
-    let _inst = start_instance(&dir, &w.join("serve.stderr"));
-    let trust_config = dir.join("trust_config.json");
     let registry = TestRegistry::start_with_login();
     let mut options = sigil_oci::RegistryOptions::default();
     options.credentials.insert(
@@ -351,15 +380,17 @@ fn signing_in_a_registry_with_a_login() {
         },
     );
     let reg = sigil_oci::Registry::new(&sigil_client::HttpClient::new(Default::default()).unwrap(), options);
-    let repo: Reference = format!("{}/team/app", registry.host).parse().unwrap();
-    let image = format!("{}@{}", repo.name(), push_image(&reg, &repo, b"private", "v1"));
-    ok(
-        "generate-key-pair",
-        cmd(SIGIL)
-            .args(["generate-key-pair", "--output-key-prefix", "release"])
-            .env("COSIGN_PASSWORD", "pw")
-            .current_dir(w),
+    let s = Setup::new(registry, reg);
+    let (w, dir, trust_config, registry, reg, repo) = (
+        s.tmp.path(),
+        s.dir.clone(),
+        s.trust_config.clone(),
+        &s.registry,
+        &s.reg,
+        s.repo.clone(),
     );
+    let image = format!("{}@{}", repo.name(), push_image(reg, &repo, b"private", "v1"));
+    s.keygen("release");
     let docker_config = w.join("docker");
     std::fs::create_dir_all(&docker_config).unwrap();
 
@@ -398,24 +429,18 @@ fn signing_in_a_registry_with_a_login() {
 /// cosign 3's layout: the bundle as an OCI 1.1 referrer, found through the referrers tag schema.
 #[test]
 fn sign_and_verify_in_the_bundle_layout() {
-    let tmp = tempfile::tempdir().unwrap();
-    let w = tmp.path();
-    let dir = w.join("instance");
-    let _inst = start_instance(&dir, &w.join("serve.stderr"));
-    let trust_config = dir.join("trust_config.json");
-    let registry = TestRegistry::start();
-    let reg = client();
-    let repo: Reference = format!("{}/team/app", registry.host).parse().unwrap();
-    let a = push_image(&reg, &repo, b"A", "a");
-    let b = push_image(&reg, &repo, b"B", "b");
-    let (image_a, image_b) = (format!("{}@{a}", repo.name()), format!("{}@{b}", repo.name()));
-    ok(
-        "generate-key-pair",
-        cmd(SIGIL)
-            .args(["generate-key-pair", "--output-key-prefix", "release"])
-            .env("COSIGN_PASSWORD", "pw")
-            .current_dir(w),
+    let s = Setup::new(TestRegistry::start(), client());
+    let (w, dir, trust_config, reg, repo) = (
+        s.tmp.path(),
+        s.dir.clone(),
+        s.trust_config.clone(),
+        &s.reg,
+        s.repo.clone(),
     );
+    let a = push_image(reg, &repo, b"A", "a");
+    let b = push_image(reg, &repo, b"B", "b");
+    let (image_a, image_b) = (format!("{}@{a}", repo.name()), format!("{}@{b}", repo.name()));
+    s.keygen("release");
     let sign_new = |image: &str, extra: &[&str]| {
         let mut c = cmd(SIGIL);
         c.args(["sign", image])
@@ -456,11 +481,7 @@ fn sign_and_verify_in_the_bundle_layout() {
     assert_eq!(m["config"]["mediaType"], "application/vnd.oci.empty.v1+json");
 
     // Keyless, and both layouts on one image.
-    let token = support::dev_token(&dir, "alice@example.test", None);
-    let payload = token.split('.').nth(1).unwrap();
-    let claims: serde_json::Value =
-        serde_json::from_slice(&sigil_bundle::encoding::decode_base64(payload).unwrap()).unwrap();
-    let issuer = claims["iss"].as_str().unwrap().to_string();
+    let (token, issuer) = s.token("alice@example.test");
     ok(
         "sign A keylessly (bundle layout)",
         &mut sign_new(&image_a, &["--identity-token", &token]),

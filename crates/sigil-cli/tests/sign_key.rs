@@ -14,18 +14,7 @@ use support::{SIGIL, cmd, fails, ok, read_json, start_instance};
 
 /// Made by `cosign generate-key-pair` with an empty password (the test vector sigstore-rs publishes as
 /// `tests/data/keys/cosign_generated_encrypted_empty_private.key`).
-const COSIGN_GENERATED_KEY: &str = "-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----
-eyJrZGYiOnsibmFtZSI6InNjcnlwdCIsInBhcmFtcyI6eyJOIjo2NTUzNiwiciI6
-OCwicCI6MX0sInNhbHQiOiJFY3pJR3Z0bnpFcCsxaEpudERnbGI1UnoxN3gwQVMy
-YklvWGRNcDQrU1NJPSJ9LCJjaXBoZXIiOnsibmFtZSI6Im5hY2wvc2VjcmV0Ym94
-Iiwibm9uY2UiOiJtSVVKbG1OMzNINExvZ0dhaG5MamdmK3R4SmJwci93MCJ9LCJj
-aXBoZXJ0ZXh0IjoiM3FtS2FidXRuYm1WT1IvTkZGM2NDaUErTXp1WWQ5L0VERDVI
-MVlUSGhQVzZsSzAvdjVqdDZCQzlsME12NGV5am9qZkl0d3B6a2JJOXQrZGx5VXZ3
-VUgvMWZjbkFZT2dEdXRLQzkvSkNiOE02SVY2VHpVaDF5c0ZFWDFzeG9xb1FzeUpL
-bjM0UVlldFNlaVdDaGtmUHUyZXByQjFEV0pwekdzTGZIakxNVTkzOEdmNk1xM1A0
-N0ZSd2syZzY1cFZnSGMwVWV1L1N1OUs0Zmc9PSJ9
------END ENCRYPTED SIGSTORE PRIVATE KEY-----
-";
+const COSIGN_GENERATED_KEY: &str = include_str!("../../sigil-crypto/testdata/cosign-generated-empty-password.key");
 
 fn sign(w: &Path, trust_config: &Path, key: &str, password: &str, bundle: &str, extra: &[&str]) -> Command {
     let mut c = cmd(SIGIL);

@@ -170,18 +170,7 @@ mod tests {
 
     /// Made by `cosign generate-key-pair` with an empty password (N = 65536). Test vector published in the
     /// sigstore-rs repository, `tests/data/keys/cosign_generated_encrypted_empty_private.key`.
-    const COSIGN_EMPTY_PASSWORD: &str = "-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----
-eyJrZGYiOnsibmFtZSI6InNjcnlwdCIsInBhcmFtcyI6eyJOIjo2NTUzNiwiciI6
-OCwicCI6MX0sInNhbHQiOiJFY3pJR3Z0bnpFcCsxaEpudERnbGI1UnoxN3gwQVMy
-YklvWGRNcDQrU1NJPSJ9LCJjaXBoZXIiOnsibmFtZSI6Im5hY2wvc2VjcmV0Ym94
-Iiwibm9uY2UiOiJtSVVKbG1OMzNINExvZ0dhaG5MamdmK3R4SmJwci93MCJ9LCJj
-aXBoZXJ0ZXh0IjoiM3FtS2FidXRuYm1WT1IvTkZGM2NDaUErTXp1WWQ5L0VERDVI
-MVlUSGhQVzZsSzAvdjVqdDZCQzlsME12NGV5am9qZkl0d3B6a2JJOXQrZGx5VXZ3
-VUgvMWZjbkFZT2dEdXRLQzkvSkNiOE02SVY2VHpVaDF5c0ZFWDFzeG9xb1FzeUpL
-bjM0UVlldFNlaVdDaGtmUHUyZXByQjFEV0pwekdzTGZIakxNVTkzOEdmNk1xM1A0
-N0ZSd2syZzY1cFZnSGMwVWV1L1N1OUs0Zmc9PSJ9
------END ENCRYPTED SIGSTORE PRIVATE KEY-----
-";
+    const COSIGN_EMPTY_PASSWORD: &str = include_str!("../testdata/cosign-generated-empty-password.key");
 
     #[test]
     fn a_cosign_generated_key_decrypts() {

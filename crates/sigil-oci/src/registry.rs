@@ -12,6 +12,7 @@ use std::sync::Mutex;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
+use sigil_bundle::encoding::percent_encode;
 use sigil_client::HttpClient;
 use ureq::http::Response;
 use ureq::{Body, RequestBuilder};
@@ -178,15 +179,6 @@ fn bearer_challenge(value: &str) -> Option<HashMap<String, String>> {
         s = tail.trim_start().trim_start_matches(',').trim_start();
     }
     Some(params)
-}
-
-fn percent_encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 impl Registry {

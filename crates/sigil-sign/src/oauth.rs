@@ -7,6 +7,7 @@
 //! once; any later callback is refused.
 
 use crate::{Error, b64url, random_bytes};
+use sigil_bundle::encoding::percent_encode;
 
 /// The issuer's endpoints (from its discovery document).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -161,18 +162,6 @@ pub fn form_encode(params: &[(&str, &str)]) -> String {
         .map(|(k, v)| format!("{}={}", percent_encode(k), percent_encode(v)))
         .collect::<Vec<_>>()
         .join("&")
-}
-
-fn percent_encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
 }
 
 /// Parses `a=b&c=d` (`+` is a space, `%XX` decoded; malformed escapes are kept literally).
