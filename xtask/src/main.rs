@@ -87,7 +87,7 @@ fn test() -> bool {
         ]))
 }
 
-const FUZZ_TARGETS: [&str; 10] = [
+const FUZZ_TARGETS: [&str; 12] = [
     "bundle",
     "trusted_root",
     "checkpoint",
@@ -98,6 +98,8 @@ const FUZZ_TARGETS: [&str; 10] = [
     "oidc_token",
     "ct_chain",
     "log_entry",
+    "oci_reference",
+    "oci_signature",
 ];
 
 /// Writes seed inputs for every fuzz target from the shared fixtures into `fuzz/corpus/<target>/`.
@@ -114,6 +116,22 @@ fn seed_corpus() -> std::io::Result<()> {
         n += 1;
         std::fs::write(corpus.join(target).join(format!("seed-{n}")), data)
     };
+    // Image references and a legacy signature (payload, annotations).
+    for r in [
+        "alpine",
+        "localhost:5000/team/app:v1",
+        "ghcr.io/org/app@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+    ] {
+        put("oci_reference", r.as_bytes())?;
+    }
+    put(
+        "oci_signature",
+        br#"{"critical":{"identity":{"docker-reference":"localhost:5000/a"},"image":{"docker-manifest-digest":"sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"},"type":"cosign container image signature"},"optional":null}"#,
+    )?;
+    put(
+        "oci_signature",
+        br#"{"payload":"x","signature":"s","bundle":{"SignedEntryTimestamp":"AA==","Payload":{"body":"eyJraW5kIjoiaGFzaGVkcmVrb3JkIiwiYXBpVmVyc2lvbiI6IjAuMC4xIn0=","integratedTime":1,"logIndex":2,"logID":"00"}}}"#,
+    )?;
     let mut files = Vec::new();
     let mut stack = vec![fixtures.clone()];
     while let Some(dir) = stack.pop() {
