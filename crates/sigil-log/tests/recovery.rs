@@ -266,3 +266,29 @@ fn restoring_an_old_backup_fails_loudly() {
         Err(Error::MissingHighWaterMark(_))
     ));
 }
+
+#[test]
+fn opens_a_log_whose_checkpoint_and_mark_are_plain_files() {
+    // Before slot files, `checkpoint` (text) was the committed state and `signer-hwm` held "size\nroot\n".
+    use base64::Engine as _;
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("log");
+    let log = open(&dir);
+    let leaves = entries(0, 30, "a");
+    log.append_many(&leaves).unwrap();
+    let (size, root) = (log.size(), log.root());
+    drop(log);
+    fs::remove_file(dir.join("checkpoint.slots")).unwrap();
+    let mark = format!("{size}\n{}\n", base64::engine::general_purpose::STANDARD.encode(root));
+    fs::write(dir.join("signer-hwm"), &mark).unwrap();
+    let log = open(&dir);
+    check_all(&log, &leaves);
+    // Converted: both are slot files now (two 4 KiB slots), and appending goes on.
+    assert_eq!(fs::metadata(dir.join("checkpoint.slots")).unwrap().len(), 8192);
+    assert_eq!(fs::metadata(dir.join("signer-hwm")).unwrap().len(), 8192);
+    let more = entries(30, 5, "b");
+    log.append_many(&more).unwrap();
+    drop(log);
+    let all: Vec<Vec<u8>> = leaves.iter().chain(&more).cloned().collect();
+    check_all(&open(&dir), &all);
+}
