@@ -424,3 +424,93 @@ pub fn verify_image(a: VerifyImageArgs) -> ExitCode {
         }
     }
 }
+
+#[derive(Debug, Args)]
+pub struct TreeArgs {
+    /// The image, by digest or by tag.
+    #[arg(value_name = "IMAGE")]
+    image: String,
+    #[command(flatten)]
+    registry: RegistryArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    output: crate::verify::Output,
+}
+
+/// What is attached to an image, in both layouts; nothing is verified.
+fn tree(a: &TreeArgs) -> Result<String, String> {
+    let image = parse(&a.image)?;
+    let http = HttpClient::new(sigil_client::ClientOptions::default()).map_err(|e| e.to_string())?;
+    let reg = registry(&http, &a.registry, &image)?;
+    let digest = reg.resolve(&image).map_err(|e| format!("resolving {image}: {e}"))?;
+    let target = image.with_digest(digest.clone());
+    let sigs = legacy::signatures(&reg, &target).map_err(|e| format!("reading the signatures of {target}: {e}"))?;
+    let bundles =
+        referrers::bundle_referrers(&reg, &target).map_err(|e| format!("reading the referrers of {target}: {e}"))?;
+    let legacy_json: Vec<serde_json::Value> = sigs
+        .iter()
+        .map(|s| {
+            serde_json::json!({
+                "payloadDigest": Digest::sha256_of(&s.payload).to_string(),
+                "signer": if s.certificate_pem.is_some() { "certificate" } else { "key" },
+                "logged": s.rekor.is_some(),
+            })
+        })
+        .collect();
+    let bundle_json: Vec<serde_json::Value> = bundles
+        .iter()
+        .map(|d| {
+            serde_json::json!({
+                "manifestDigest": d.digest,
+                "content": d.annotations.get(referrers::CONTENT_ANNOTATION),
+                "predicateType": d.annotations.get(referrers::PREDICATE_TYPE_ANNOTATION),
+                "created": d.annotations.get(referrers::CREATED_ANNOTATION),
+            })
+        })
+        .collect();
+    if a.output == crate::verify::Output::Json {
+        return Ok(serde_json::json!({
+            "image": target.to_string(),
+            "legacySignatures": {"tag": legacy::signature_tag(&digest), "signatures": legacy_json},
+            "bundles": bundle_json,
+        })
+        .to_string());
+    }
+    let mut out = vec![format!("{target}")];
+    out.push(format!(
+        "  legacy signatures (tag {}): {}",
+        legacy::signature_tag(&digest),
+        sigs.len()
+    ));
+    for s in &legacy_json {
+        out.push(format!(
+            "    {} signed with a {}, {}",
+            s["payloadDigest"].as_str().unwrap_or_default(),
+            s["signer"].as_str().unwrap_or_default(),
+            if s["logged"] == true { "logged" } else { "not logged" }
+        ));
+    }
+    out.push(format!("  bundles attached as referrers: {}", bundles.len()));
+    for b in &bundle_json {
+        out.push(format!(
+            "    {} {} ({})",
+            b["manifestDigest"].as_str().unwrap_or_default(),
+            b["predicateType"].as_str().unwrap_or("-"),
+            b["content"].as_str().unwrap_or("?")
+        ));
+    }
+    Ok(out.join("\n"))
+}
+
+pub fn tree_image(a: TreeArgs) -> ExitCode {
+    match tree(&a) {
+        Ok(text) => {
+            println!("{text}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

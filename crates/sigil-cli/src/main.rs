@@ -54,6 +54,8 @@ enum Command {
     Sign(image::SignImageArgs),
     /// Verify the signatures attached to a container image with a public key.
     Verify(image::VerifyImageArgs),
+    /// List what is attached to a container image (signatures in both layouts); verifies nothing.
+    Tree(image::TreeArgs),
 }
 
 /// The wall clock in Unix seconds: the CLI's only clock read (libraries take time as a parameter).
@@ -76,6 +78,7 @@ fn main() -> ExitCode {
         Command::GenerateKeyPair(args) => keys::generate_key_pair(args),
         Command::Sign(args) => image::sign_image(args),
         Command::Verify(args) => image::verify_image(args),
+        Command::Tree(args) => image::tree_image(args),
         Command::Quickstart(args) => quickstart::run(args),
         Command::DevToken(args) => serve::dev_token(&args),
     }

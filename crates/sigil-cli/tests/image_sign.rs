@@ -495,6 +495,23 @@ fn sign_and_verify_in_the_bundle_layout() {
         &mut verify(w, &dir, &image_a, "release.pub", &[]),
     );
     assert!(out.contains("2 of 3 signatures"), "{out}");
+    // `tree` lists what is attached, in both layouts, without verifying.
+    let out = ok(
+        "tree A",
+        cmd(SIGIL).args(["tree", &image_a, "--output", "json"]).current_dir(w),
+    );
+    let t: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(t["legacySignatures"]["signatures"].as_array().unwrap().len(), 1, "{t}");
+    assert_eq!(t["legacySignatures"]["signatures"][0]["signer"], "key");
+    let bundles = t["bundles"].as_array().unwrap();
+    assert_eq!(bundles.len(), 2, "{t}");
+    assert!(
+        bundles
+            .iter()
+            .all(|b| b["predicateType"] == "https://sigstore.dev/cosign/sign/v1")
+    );
+    let out = ok("tree A (text)", cmd(SIGIL).args(["tree", &image_a]).current_dir(w));
+    assert!(out.contains("bundles attached as referrers: 2"), "{out}");
     let keyless = |image: &str, identity: &str| {
         let mut c = cmd(SIGIL);
         c.args(["verify", image, "--certificate-identity", identity])
