@@ -514,3 +514,61 @@ pub fn tree_image(a: TreeArgs) -> ExitCode {
         }
     }
 }
+
+#[derive(Debug, Args)]
+pub struct DownloadSignatureArgs {
+    /// The image, by digest or by tag.
+    #[arg(value_name = "IMAGE")]
+    image: String,
+    #[command(flatten)]
+    registry: RegistryArgs,
+}
+
+/// `sigil download signature IMAGE`: one JSON object per line and per signature. Legacy signatures use cosign's
+/// field names (`Base64Signature`, `Payload` (base64), `Cert`, `Chain`, `Bundle`); bundles attached as referrers
+/// are printed as the bundle JSON itself. Nothing is verified.
+fn download_signatures(a: &DownloadSignatureArgs) -> Result<Vec<String>, String> {
+    let image = parse(&a.image)?;
+    let http = HttpClient::new(sigil_client::ClientOptions::default()).map_err(|e| e.to_string())?;
+    let reg = registry(&http, &a.registry, &image)?;
+    let digest = reg.resolve(&image).map_err(|e| format!("resolving {image}: {e}"))?;
+    let target = image.with_digest(digest);
+    let mut lines = Vec::new();
+    for s in legacy::signatures(&reg, &target).map_err(|e| format!("reading the signatures of {target}: {e}"))? {
+        let b64 = sigil_bundle::encoding::encode_base64;
+        lines.push(
+            serde_json::json!({
+                "Base64Signature": b64(&s.signature),
+                "Payload": b64(&s.payload),
+                "Cert": s.certificate_pem,
+                "Chain": s.chain_pem,
+                "Bundle": s.rekor,
+            })
+            .to_string(),
+        );
+    }
+    for referrer in
+        referrers::bundle_referrers(&reg, &target).map_err(|e| format!("reading the referrers of {target}: {e}"))?
+    {
+        let json = referrers::fetch_bundle(&reg, &target, &referrer).map_err(|e| e.to_string())?;
+        let v: serde_json::Value = serde_json::from_slice(&json)
+            .map_err(|e| format!("the bundle of referrer {} is not JSON: {e}", referrer.digest))?;
+        lines.push(v.to_string());
+    }
+    Ok(lines)
+}
+
+pub fn download_signature(a: DownloadSignatureArgs) -> ExitCode {
+    match download_signatures(&a) {
+        Ok(lines) => {
+            for l in lines {
+                println!("{l}");
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -56,6 +56,16 @@ enum Command {
     Verify(image::VerifyImageArgs),
     /// List what is attached to a container image (signatures in both layouts); verifies nothing.
     Tree(image::TreeArgs),
+    /// Download what is attached to a container image.
+    #[command(subcommand)]
+    Download(Download),
+}
+
+#[derive(Debug, Subcommand)]
+enum Download {
+    /// The signatures of an image, one JSON object per line (legacy ones with cosign's field names, bundles as
+    /// they are); verifies nothing.
+    Signature(image::DownloadSignatureArgs),
 }
 
 /// The wall clock in Unix seconds: the CLI's only clock read (libraries take time as a parameter).
@@ -79,6 +89,7 @@ fn main() -> ExitCode {
         Command::Sign(args) => image::sign_image(args),
         Command::Verify(args) => image::verify_image(args),
         Command::Tree(args) => image::tree_image(args),
+        Command::Download(Download::Signature(args)) => image::download_signature(args),
         Command::Quickstart(args) => quickstart::run(args),
         Command::DevToken(args) => serve::dev_token(&args),
     }

@@ -512,6 +512,21 @@ fn sign_and_verify_in_the_bundle_layout() {
     );
     let out = ok("tree A (text)", cmd(SIGIL).args(["tree", &image_a]).current_dir(w));
     assert!(out.contains("bundles attached as referrers: 2"), "{out}");
+    // `download signature`: the legacy one with cosign's field names, then the two bundles.
+    let out = ok(
+        "download signature A",
+        cmd(SIGIL).args(["download", "signature", &image_a]).current_dir(w),
+    );
+    let lines: Vec<serde_json::Value> = out.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.len(), 3, "{out}");
+    let payload = sigil_bundle::encoding::decode_base64(lines[0]["Payload"].as_str().unwrap()).unwrap();
+    assert!(String::from_utf8(payload).unwrap().contains(&a.to_string()));
+    assert!(lines[0]["Bundle"]["SignedEntryTimestamp"].is_string());
+    assert!(
+        lines[1..]
+            .iter()
+            .all(|b| b["mediaType"] == "application/vnd.dev.sigstore.bundle.v0.3+json")
+    );
     let keyless = |image: &str, identity: &str| {
         let mut c = cmd(SIGIL);
         c.args(["verify", image, "--certificate-identity", identity])
