@@ -220,26 +220,33 @@ pub struct DsseV002 {
     pub signatures: Vec<V2Signature>,
 }
 
+/// JCS of a `0.0.2` entry of `kind` with `spec`: a Rekor v2 leaf.
+fn v002_body(kind: &str, spec: impl Serialize) -> Result<Vec<u8>, Error> {
+    let spec = serde_json::to_value(spec).map_err(|e| Error::Json(e.to_string()))?;
+    let v = serde_json::json!({"apiVersion": "0.0.2", "kind": kind, "spec": spec});
+    Ok(crate::jcs::canonicalize(&v).into_bytes())
+}
+
 impl DsseV002 {
     /// The canonical leaf bytes (JCS of the entry), as rekor-tiles wrote them for `dsse/0.0.2`.
     pub fn canonical_body(&self) -> Result<Vec<u8>, Error> {
-        let spec = serde_json::to_value(DsseV002Spec {
-            dsse_v002: self.clone(),
-        })
-        .map_err(|e| Error::Json(e.to_string()))?;
-        let v = serde_json::json!({"apiVersion": "0.0.2", "kind": "dsse", "spec": spec});
-        Ok(crate::jcs::canonicalize(&v).into_bytes())
+        v002_body(
+            "dsse",
+            DsseV002Spec {
+                dsse_v002: self.clone(),
+            },
+        )
     }
 }
 
 impl HashedRekordV002 {
     /// The canonical leaf bytes (JCS of the entry), as rekor-tiles writes them.
     pub fn canonical_body(&self) -> Result<Vec<u8>, Error> {
-        let spec = serde_json::to_value(HashedRekordV002Spec {
-            hashed_rekord_v002: self.clone(),
-        })
-        .map_err(|e| Error::Json(e.to_string()))?;
-        let v = serde_json::json!({"apiVersion": "0.0.2", "kind": "hashedrekord", "spec": spec});
-        Ok(crate::jcs::canonicalize(&v).into_bytes())
+        v002_body(
+            "hashedrekord",
+            HashedRekordV002Spec {
+                hashed_rekord_v002: self.clone(),
+            },
+        )
     }
 }

@@ -94,7 +94,11 @@ fn json<T: for<'de> Deserialize<'de>>(v: serde_json::Value, what: &str) -> Resul
 }
 
 fn finish(kind: Kind, value: &serde_json::Value) -> Result<Accepted, EntryError> {
-    let body = sigil_bundle::jcs::canonicalize(value).into_bytes();
+    accept(kind, sigil_bundle::jcs::canonicalize(value).into_bytes())
+}
+
+/// A canonical body within the entry size limit.
+fn accept(kind: Kind, body: Vec<u8>) -> Result<Accepted, EntryError> {
     if body.len() > MAX_ENTRY_SIZE {
         return Err(EntryError::TooLarge);
     }
@@ -468,14 +472,10 @@ pub fn accept_v2(request: &[u8]) -> Result<Accepted, EntryError> {
             verifier: canonical_verifier(details, verifier),
         },
     };
-    let body = leaf.canonical_body().map_err(|e| malformed(e.to_string()))?;
-    if body.len() > MAX_ENTRY_SIZE {
-        return Err(EntryError::TooLarge);
-    }
-    Ok(Accepted {
-        kind: Kind::HashedRekordV002,
-        body,
-    })
+    accept(
+        Kind::HashedRekordV002,
+        leaf.canonical_body().map_err(|e| malformed(e.to_string()))?,
+    )
 }
 
 /// The key a v2 verifier names, checked against its `keyDetails`.
@@ -560,14 +560,10 @@ fn dsse_v002(req: DsseRequestV002) -> Result<Accepted, EntryError> {
         },
         signatures,
     };
-    let body = leaf.canonical_body().map_err(|e| malformed(e.to_string()))?;
-    if body.len() > MAX_ENTRY_SIZE {
-        return Err(EntryError::TooLarge);
-    }
-    Ok(Accepted {
-        kind: Kind::DsseV002,
-        body,
-    })
+    accept(
+        Kind::DsseV002,
+        leaf.canonical_body().map_err(|e| malformed(e.to_string()))?,
+    )
 }
 
 /// Search keys of a v2 leaf: its digest and each verifier's key (and email SANs).

@@ -37,13 +37,7 @@ impl<'a> Writer<'a> {
         let target = self.root.join(rel);
         let n = TMP_COUNTER.fetch_add(1, Ordering::Relaxed);
         let tmp = self.tmp_dir.join(format!("{}.{n}.tmp", std::process::id()));
-        let mut f = OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .open(&tmp)
-            .map_err(|e| Error::io("create", &tmp, &e))?;
-        f.write_all(data).map_err(|e| Error::io("write", &tmp, &e))?;
+        let f = create_written(&tmp, data)?;
         if let Some(parent) = target.parent() {
             self.ensure_dir(parent)?;
         }
@@ -165,39 +159,27 @@ pub(crate) fn remove_optional(path: &Path) -> Result<bool, Error> {
     }
 }
 
-/// Replaces several files atomically each and durably: every temp file is written and fsynced (concurrently)
-/// before the first rename, the renames happen in the given order, then each parent directory is fsynced once
-/// (concurrently). After a crash each file holds its old or its new content, in any combination; callers order
-/// their writes so that every combination is safe (the log: tiles durable before high-water mark and checkpoint).
-pub(crate) fn replace_files(files: &[(&Path, &[u8])]) -> Result<(), Error> {
-    let mut staged = Vec::with_capacity(files.len());
-    for (path, data) in files {
-        let mut tmp = path.as_os_str().to_owned();
-        tmp.push(".tmp");
-        let tmp = PathBuf::from(tmp);
-        let mut f = OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .open(&tmp)
-            .map_err(|e| Error::io("create", &tmp, &e))?;
-        f.write_all(data).map_err(|e| Error::io("write", &tmp, &e))?;
-        staged.push((tmp, *path, f));
-    }
-    in_parallel(&staged, |(tmp, _, f)| {
-        f.sync_all().map_err(|e| Error::io("fsync", tmp, &e))
-    })?;
-    let mut dirs = BTreeSet::new();
-    for (tmp, path, f) in staged {
-        drop(f);
-        fs::rename(&tmp, path).map_err(|e| Error::io("rename into", path, &e))?;
-        dirs.insert(path.parent().unwrap_or(Path::new(".")).to_path_buf());
-    }
-    let dirs: Vec<PathBuf> = dirs.into_iter().collect();
-    in_parallel(&dirs, |dir| sync_dir(dir))
+/// Creates (or truncates) `path` and writes `data`, not synced.
+fn create_written(path: &Path, data: &[u8]) -> Result<File, Error> {
+    let mut f = OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .open(path)
+        .map_err(|e| Error::io("create", path, &e))?;
+    f.write_all(data).map_err(|e| Error::io("write", path, &e))?;
+    Ok(f)
 }
 
-/// Replaces the file at `path` atomically and durably (temp next to it, fsync, rename, fsync of the directory).
+/// Replaces the file at `path` atomically and durably: a temp file next to it is written and fsynced before
+/// the rename, and the directory is fsynced after it. After a crash the file holds its old or its new content.
 pub(crate) fn replace_file(path: &Path, data: &[u8]) -> Result<(), Error> {
-    replace_files(&[(path, data)])
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    let tmp = PathBuf::from(tmp);
+    let f = create_written(&tmp, data)?;
+    f.sync_all().map_err(|e| Error::io("fsync", &tmp, &e))?;
+    drop(f);
+    fs::rename(&tmp, path).map_err(|e| Error::io("rename into", path, &e))?;
+    sync_dir(path.parent().unwrap_or(Path::new(".")))
 }

@@ -178,21 +178,19 @@ fn duplicates_return_the_original_index() {
     assert!(log.append(&vec![1; 65_535]).is_ok());
 }
 
-#[test]
-fn concurrent_appends_from_64_threads() {
-    let tmp = tempfile::tempdir().unwrap();
-    let log = Arc::new(open(tmp.path()));
-    let handles: Vec<_> = (0..64)
+/// `threads` threads append `per_thread` new entries each; every acknowledged checkpoint must already prove its
+/// entry. Returns (index, entry) pairs sorted by index.
+fn append_concurrently(log: &Arc<Log>, threads: usize, per_thread: usize) -> Vec<(u64, Vec<u8>)> {
+    let handles: Vec<_> = (0..threads)
         .map(|t| {
-            let log = Arc::clone(&log);
+            let log = Arc::clone(log);
             std::thread::spawn(move || {
-                (0..8)
+                (0..per_thread)
                     .map(|i| {
                         let data = format!("thread {t} entry {i}").into_bytes();
                         let out = log.append(&data).unwrap();
                         assert!(!out.is_duplicate());
                         let a = out.appended();
-                        // The acknowledged checkpoint already contains the entry.
                         let proof = log.inclusion_proof(a.index, a.tree_size).unwrap();
                         verify_inclusion(a.index, a.tree_size, &a.leaf_hash, &proof, &a.root_hash).unwrap();
                         (a.index, data)
@@ -203,6 +201,14 @@ fn concurrent_appends_from_64_threads() {
         .collect();
     let mut all: Vec<(u64, Vec<u8>)> = handles.into_iter().flat_map(|h| h.join().unwrap()).collect();
     all.sort();
+    all
+}
+
+#[test]
+fn concurrent_appends_from_64_threads() {
+    let tmp = tempfile::tempdir().unwrap();
+    let log = Arc::new(open(tmp.path()));
+    let all = append_concurrently(&log, 64, 8);
     assert_eq!(
         all.iter().map(|(i, _)| *i).collect::<Vec<_>>(),
         (0..512).collect::<Vec<_>>()
@@ -240,24 +246,7 @@ fn lingering_batches_without_integration_times() {
     let log = Arc::new(Log::open(tmp.path(), options()).unwrap());
     let first = log.append(b"alone").unwrap();
     assert_eq!(first.index(), 0);
-    let handles: Vec<_> = (0..32)
-        .map(|t| {
-            let log = Arc::clone(&log);
-            std::thread::spawn(move || {
-                (0..4)
-                    .map(|i| {
-                        let data = format!("thread {t} entry {i}").into_bytes();
-                        let a = log.append(&data).unwrap().appended().clone();
-                        let proof = log.inclusion_proof(a.index, a.tree_size).unwrap();
-                        verify_inclusion(a.index, a.tree_size, &a.leaf_hash, &proof, &a.root_hash).unwrap();
-                        (a.index, data)
-                    })
-                    .collect::<Vec<_>>()
-            })
-        })
-        .collect();
-    let mut all: Vec<(u64, Vec<u8>)> = handles.into_iter().flat_map(|h| h.join().unwrap()).collect();
-    all.sort();
+    let all = append_concurrently(&log, 32, 4);
     assert_eq!(
         all.iter().map(|(i, _)| *i).collect::<Vec<_>>(),
         (1..129).collect::<Vec<_>>()
