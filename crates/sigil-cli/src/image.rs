@@ -14,17 +14,16 @@ use std::process::ExitCode;
 
 use clap::Args;
 use sigil_client::HttpClient;
-use sigil_crypto::VerifyingKey;
 use sigil_oci::legacy::{self, LegacySignature, RekorAnnotation};
 use sigil_oci::referrers;
 use sigil_oci::{Digest, Reference, Registry, RegistryOptions};
 use sigil_sign::{RekorVersion, SignWith, SigningContext};
 use sigil_trust::TrustedMaterial;
-use sigil_verify::{Artifact, SignerCheck, Verifier};
+use sigil_verify::{Artifact, Verifier};
 
 use crate::sign::{InstanceArgs, LoginArgs};
 use crate::unix_now;
-use crate::verify::{IdentityFlags, TrustArgs};
+use crate::verify::{ExpectedSigner, IdentityArgs, IdentityFlags, TrustArgs};
 
 /// How to reach the image's registry. Logins come from these flags, else from the Docker config
 /// (`$DOCKER_CONFIG/config.json` or `~/.docker/config.json`, `auths` entries; credential helpers are not run).
@@ -291,31 +290,47 @@ pub fn sign_image(a: SignImageArgs) -> ExitCode {
     }
 }
 
-/// Verifies every attached signature; `Ok` with the report when at least one verified.
-fn verify(a: &VerifyImageArgs) -> Result<String, String> {
-    let image = parse(&a.image)?;
-    let key;
-    let policy;
-    let check = match &a.key {
-        Some(path) => {
-            let pem = std::fs::read_to_string(path).map_err(|e| format!("reading {}: {e}", path.display()))?;
-            key = VerifyingKey::from_pem(&pem).map_err(|e| format!("{}: {e}", path.display()))?;
-            SignerCheck::Key(&key)
-        }
-        None => {
-            policy = a.identity.policy().map_err(|e| e.to_string())?;
-            SignerCheck::Identity(&policy)
-        }
-    };
-    let trust = crate::verify::load_trust(&a.trust).map_err(|e| e.to_string())?;
-    let verifier = Verifier::new(trust, crate::verify::verifier_options(a.insecure_ignore_tlog));
+/// An image resolved to its digest, and what is attached to it in both layouts (read, not verified).
+struct Attached {
+    reg: Registry,
+    target: Reference,
+    digest: Digest,
+    legacy: Vec<LegacySignature>,
+    bundles: Vec<referrers::Descriptor>,
+}
+
+fn attached(image: &str, a: &RegistryArgs) -> Result<Attached, String> {
+    let image = parse(image)?;
     let http = HttpClient::new(sigil_client::ClientOptions::default()).map_err(|e| e.to_string())?;
-    let reg = registry(&http, &a.registry, &image)?;
+    let reg = registry(&http, a, &image)?;
     let digest = reg.resolve(&image).map_err(|e| format!("resolving {image}: {e}"))?;
     let target = image.with_digest(digest.clone());
-    let sigs = legacy::signatures(&reg, &target).map_err(|e| format!("reading the signatures of {target}: {e}"))?;
+    let legacy = legacy::signatures(&reg, &target).map_err(|e| format!("reading the signatures of {target}: {e}"))?;
     let bundles =
         referrers::bundle_referrers(&reg, &target).map_err(|e| format!("reading the referrers of {target}: {e}"))?;
+    Ok(Attached {
+        reg,
+        target,
+        digest,
+        legacy,
+        bundles,
+    })
+}
+
+/// Verifies every attached signature; `Ok` with the report when at least one verified.
+fn verify(a: &VerifyImageArgs) -> Result<String, String> {
+    let expected =
+        ExpectedSigner::new(a.key.as_deref(), &IdentityArgs::from(&a.identity)).map_err(|e| e.to_string())?;
+    let check = expected.check();
+    let trust = crate::verify::load_trust(&a.trust).map_err(|e| e.to_string())?;
+    let verifier = Verifier::new(trust, crate::verify::verifier_options(a.insecure_ignore_tlog));
+    let Attached {
+        reg,
+        target,
+        digest,
+        legacy: sigs,
+        bundles,
+    } = attached(&a.image, &a.registry)?;
     if sigs.is_empty() && bundles.is_empty() {
         return Err(format!("no signatures are attached to {target}"));
     }
@@ -439,14 +454,13 @@ pub struct TreeArgs {
 
 /// What is attached to an image, in both layouts; nothing is verified.
 fn tree(a: &TreeArgs) -> Result<String, String> {
-    let image = parse(&a.image)?;
-    let http = HttpClient::new(sigil_client::ClientOptions::default()).map_err(|e| e.to_string())?;
-    let reg = registry(&http, &a.registry, &image)?;
-    let digest = reg.resolve(&image).map_err(|e| format!("resolving {image}: {e}"))?;
-    let target = image.with_digest(digest.clone());
-    let sigs = legacy::signatures(&reg, &target).map_err(|e| format!("reading the signatures of {target}: {e}"))?;
-    let bundles =
-        referrers::bundle_referrers(&reg, &target).map_err(|e| format!("reading the referrers of {target}: {e}"))?;
+    let Attached {
+        target,
+        digest,
+        legacy: sigs,
+        bundles,
+        ..
+    } = attached(&a.image, &a.registry)?;
     let legacy_json: Vec<serde_json::Value> = sigs
         .iter()
         .map(|s| {
@@ -528,13 +542,15 @@ pub struct DownloadSignatureArgs {
 /// field names (`Base64Signature`, `Payload` (base64), `Cert`, `Chain`, `Bundle`); bundles attached as referrers
 /// are printed as the bundle JSON itself. Nothing is verified.
 fn download_signatures(a: &DownloadSignatureArgs) -> Result<Vec<String>, String> {
-    let image = parse(&a.image)?;
-    let http = HttpClient::new(sigil_client::ClientOptions::default()).map_err(|e| e.to_string())?;
-    let reg = registry(&http, &a.registry, &image)?;
-    let digest = reg.resolve(&image).map_err(|e| format!("resolving {image}: {e}"))?;
-    let target = image.with_digest(digest);
+    let Attached {
+        reg,
+        target,
+        legacy: sigs,
+        bundles,
+        ..
+    } = attached(&a.image, &a.registry)?;
     let mut lines = Vec::new();
-    for s in legacy::signatures(&reg, &target).map_err(|e| format!("reading the signatures of {target}: {e}"))? {
+    for s in sigs {
         let b64 = sigil_bundle::encoding::encode_base64;
         lines.push(
             serde_json::json!({
@@ -547,9 +563,7 @@ fn download_signatures(a: &DownloadSignatureArgs) -> Result<Vec<String>, String>
             .to_string(),
         );
     }
-    for referrer in
-        referrers::bundle_referrers(&reg, &target).map_err(|e| format!("reading the referrers of {target}: {e}"))?
-    {
+    for referrer in bundles {
         let json = referrers::fetch_bundle(&reg, &target, &referrer).map_err(|e| e.to_string())?;
         let v: serde_json::Value = serde_json::from_slice(&json)
             .map_err(|e| format!("the bundle of referrer {} is not JSON: {e}", referrer.digest))?;

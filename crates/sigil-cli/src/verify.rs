@@ -77,13 +77,6 @@ pub struct IdentityFlags {
     certificate_github_workflow_ref: Option<String>,
 }
 
-impl IdentityFlags {
-    /// The policy these flags describe (an identity and an issuer are required).
-    pub(crate) fn policy(&self) -> Result<Policy, VerificationError> {
-        build_policy(&IdentityArgs::from(self))
-    }
-}
-
 impl From<&IdentityFlags> for IdentityArgs {
     fn from(a: &IdentityFlags) -> Self {
         let extensions = [
@@ -155,7 +148,7 @@ pub struct Request {
 }
 
 #[derive(Default)]
-struct IdentityArgs {
+pub(crate) struct IdentityArgs {
     san: Option<String>,
     san_regex: Option<String>,
     issuer: Option<String>,
@@ -226,21 +219,8 @@ fn verify(req: &Request) -> Result<(VerifiedBundle, String), VerificationError> 
         .map_err(|e| VerificationError::new(Code::BundleFormat, e.to_string()))?;
     let bundle = verifier.parse_bundle(&bundle_json)?;
 
-    let key;
-    let policy;
-    let signer = match &req.key {
-        Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .map_err(|e| VerificationError::new(Code::SignerInvalid, format!("reading {}: {e}", path.display())))?;
-            key = VerifyingKey::from_pem(&text)
-                .map_err(|e| VerificationError::new(Code::SignerInvalid, format!("{}: {e}", path.display())))?;
-            SignerCheck::Key(&key)
-        }
-        None => {
-            policy = build_policy(&req.identity)?;
-            SignerCheck::Identity(&policy)
-        }
-    };
+    let expected = ExpectedSigner::new(req.key.as_deref(), &req.identity)?;
+    let signer = expected.check();
 
     let now = crate::unix_now();
 
@@ -282,6 +262,36 @@ fn verify(req: &Request) -> Result<(VerifiedBundle, String), VerificationError> 
         }
     };
     result.map(|v| (v, bundle.media_type.clone()))
+}
+
+/// Who must have signed: a key read from a PEM file, or an identity policy.
+pub(crate) enum ExpectedSigner {
+    Key(VerifyingKey),
+    Identity(Policy),
+}
+
+impl ExpectedSigner {
+    /// The key in `key` (a PEM file) if given, else the policy of `identity` (which must name one).
+    pub(crate) fn new(key: Option<&Path>, identity: &IdentityArgs) -> Result<Self, VerificationError> {
+        match key {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|e| {
+                    VerificationError::new(Code::SignerInvalid, format!("reading {}: {e}", path.display()))
+                })?;
+                VerifyingKey::from_pem(&text)
+                    .map(Self::Key)
+                    .map_err(|e| VerificationError::new(Code::SignerInvalid, format!("{}: {e}", path.display())))
+            }
+            None => build_policy(identity).map(Self::Identity),
+        }
+    }
+
+    pub(crate) fn check(&self) -> SignerCheck<'_> {
+        match self {
+            Self::Key(k) => SignerCheck::Key(k),
+            Self::Identity(p) => SignerCheck::Identity(p),
+        }
+    }
 }
 
 /// The default thresholds, or with `ignore_tlog` (`--insecure-ignore-tlog`, key-based only) none: no log
