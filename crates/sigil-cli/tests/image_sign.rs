@@ -17,29 +17,6 @@ use registry::{LOGIN, TestRegistry, client, push_image};
 use sigil_oci::{Reference, Registry};
 use support::{SIGIL, cmd, fails, ok, start_instance};
 
-/// `sigil sign` in the legacy layout (`--new-bundle-format=false`).
-fn sign(w: &Path, trust_config: &Path, image: &str, key: &str, extra: &[&str]) -> Command {
-    let mut c = cmd(SIGIL);
-    c.args(["sign", image, "--key", key, "--new-bundle-format=false"])
-        .arg("--trust-config")
-        .arg(trust_config)
-        .args(extra)
-        .env("COSIGN_PASSWORD", "pw")
-        .env_remove("SIGIL_PASSWORD")
-        .current_dir(w);
-    c
-}
-
-fn verify(w: &Path, dir: &Path, image: &str, public: &str, extra: &[&str]) -> Command {
-    let mut c = cmd(SIGIL);
-    c.args(["verify", image, "--key", public])
-        .arg("--trusted-root")
-        .arg(dir.join("trusted_root.json"))
-        .args(extra)
-        .current_dir(w);
-    c
-}
-
 /// `skopeo copy` of `image` under a policy that requires a sigstore signature by `public_key`: whether it
 /// succeeded, and what skopeo said.
 fn skopeo_copy(w: &Path, registry_host: &str, image: &str, public_key: &Path) -> (bool, String) {
@@ -114,6 +91,51 @@ impl Setup {
         );
     }
 
+    /// `sigil sign` in the legacy layout (`--new-bundle-format=false`), key password `pw`.
+    fn sign(&self, image: &str, key: &str, extra: &[&str]) -> Command {
+        let mut c = self.sign_new(image, &["--key", key, "--new-bundle-format=false"]);
+        c.args(extra);
+        c
+    }
+
+    /// `sigil sign IMAGE` with only `extra` (the bundle layout unless it says otherwise).
+    fn sign_new(&self, image: &str, extra: &[&str]) -> Command {
+        let mut c = cmd(SIGIL);
+        c.args(["sign", image])
+            .arg("--trust-config")
+            .arg(&self.trust_config)
+            .args(extra)
+            .env("COSIGN_PASSWORD", "pw")
+            .env_remove("SIGIL_PASSWORD")
+            .current_dir(self.tmp.path());
+        c
+    }
+
+    /// `sigil verify IMAGE --key PUBLIC` against the instance's trusted root.
+    fn verify(&self, image: &str, public: &str, extra: &[&str]) -> Command {
+        let mut c = self.verify_with(image, &["--key", public]);
+        c.args(extra);
+        c
+    }
+
+    /// `sigil verify IMAGE` as `identity` from `issuer`.
+    fn verify_identity(&self, image: &str, identity: &str, issuer: &str) -> Command {
+        self.verify_with(
+            image,
+            &["--certificate-identity", identity, "--certificate-oidc-issuer", issuer],
+        )
+    }
+
+    fn verify_with(&self, image: &str, args: &[&str]) -> Command {
+        let mut c = cmd(SIGIL);
+        c.args(["verify", image])
+            .args(args)
+            .arg("--trusted-root")
+            .arg(self.dir.join("trusted_root.json"))
+            .current_dir(self.tmp.path());
+        c
+    }
+
     /// A development token for `email` and the issuer it names.
     fn token(&self, email: &str) -> (String, String) {
         let token = support::dev_token(&self.dir, email, None);
@@ -128,14 +150,7 @@ impl Setup {
 #[test]
 fn sign_and_verify_images_in_a_real_registry() {
     let s = Setup::new(TestRegistry::start(), client());
-    let (w, dir, trust_config, registry, reg, repo) = (
-        s.tmp.path(),
-        s.dir.clone(),
-        s.trust_config.clone(),
-        &s.registry,
-        &s.reg,
-        s.repo.clone(),
-    );
+    let (w, registry, reg, repo) = (s.tmp.path(), &s.registry, &s.reg, s.repo.clone());
     let a = push_image(reg, &repo, b"image A layer", "a");
     let b = push_image(reg, &repo, b"image B layer", "b");
     let image_a = format!("{}@{a}", repo.name());
@@ -146,33 +161,24 @@ fn sign_and_verify_images_in_a_real_registry() {
     // A tag is refused unless asked for; then the digest it points to is signed.
     let r = fails(
         "sign a tag",
-        &mut sign(w, &trust_config, &format!("{}:a", repo.name()), "release.key", &[]),
+        &mut s.sign(&format!("{}:a", repo.name()), "release.key", &[]),
     );
     assert!(r.stderr.contains("--allow-tag"), "{}", r.stderr);
     ok(
         "sign a tag with --allow-tag",
-        &mut sign(
-            w,
-            &trust_config,
-            &format!("{}:a", repo.name()),
-            "release.key",
-            &["--allow-tag"],
-        ),
+        &mut s.sign(&format!("{}:a", repo.name()), "release.key", &["--allow-tag"]),
     );
-    let out = ok("verify A", &mut verify(w, &dir, &image_a, "release.pub", &[]));
+    let out = ok("verify A", &mut s.verify(&image_a, "release.pub", &[]));
     assert!(out.contains("1 of 1 signatures"), "{out}");
     assert!(out.contains("logged"), "{out}");
     // A second signer accumulates on the same tag; each key verifies its own.
-    ok(
-        "sign A with the other key",
-        &mut sign(w, &trust_config, &image_a, "other.key", &[]),
-    );
-    let out = ok("verify A (release)", &mut verify(w, &dir, &image_a, "release.pub", &[]));
+    ok("sign A with the other key", &mut s.sign(&image_a, "other.key", &[]));
+    let out = ok("verify A (release)", &mut s.verify(&image_a, "release.pub", &[]));
     assert!(out.contains("1 of 2 signatures"), "{out}");
-    ok("verify A (other)", &mut verify(w, &dir, &image_a, "other.pub", &[]));
+    ok("verify A (other)", &mut s.verify(&image_a, "other.pub", &[]));
 
     // B is unsigned; then its .sig tag gets A's signatures copied onto it (tag confusion).
-    let r = fails("verify unsigned B", &mut verify(w, &dir, &image_b, "release.pub", &[]));
+    let r = fails("verify unsigned B", &mut s.verify(&image_b, "release.pub", &[]));
     assert!(r.stderr.contains("no signatures"), "{}", r.stderr);
     let sig_a = reg
         .manifest(&repo.with_tag(&sigil_oci::legacy::signature_tag(&a)).unwrap())
@@ -187,7 +193,7 @@ fn sign_and_verify_images_in_a_real_registry() {
     .unwrap();
     let r = fails(
         "verify B with A's signatures",
-        &mut verify(w, &dir, &image_b, "release.pub", &[]),
+        &mut s.verify(&image_b, "release.pub", &[]),
     );
     assert!(r.stderr.contains("another image"), "{}", r.stderr);
 
@@ -211,15 +217,12 @@ fn sign_and_verify_images_in_a_real_registry() {
         &sig_a.media_type,
     )
     .unwrap();
-    let r = fails(
-        "verify A after tampering",
-        &mut verify(w, &dir, &image_a, "release.pub", &[]),
-    );
+    let r = fails("verify A after tampering", &mut s.verify(&image_a, "release.pub", &[]));
     assert!(r.stderr.contains("signature 1"), "{}", r.stderr);
     // Restored, it verifies again.
     reg.put_manifest(&repo, Some(&tampered_tag), &sig_a.bytes, &sig_a.media_type)
         .unwrap();
-    ok("verify A restored", &mut verify(w, &dir, &image_a, "release.pub", &[]));
+    ok("verify A restored", &mut s.verify(&image_a, "release.pub", &[]));
 
     // containers/image (skopeo) under a sigstoreSigned policy with the key. Debian's skopeo 1.9.3 is built with
     // sigstore verification disabled ("Debian-local change: sigstore disabled"), so it cannot accept any
@@ -243,42 +246,31 @@ fn sign_and_verify_images_in_a_real_registry() {
     let image_c = format!("{}@{c}", repo.name());
     ok(
         "sign C without the log",
-        &mut sign(w, &trust_config, &image_c, "release.key", &["--tlog-upload=false"]),
+        &mut s.sign(&image_c, "release.key", &["--tlog-upload=false"]),
     );
-    fails("verify C", &mut verify(w, &dir, &image_c, "release.pub", &[]));
+    fails("verify C", &mut s.verify(&image_c, "release.pub", &[]));
     let out = ok(
         "verify C --insecure-ignore-tlog",
-        &mut verify(w, &dir, &image_c, "release.pub", &["--insecure-ignore-tlog"]),
+        &mut s.verify(&image_c, "release.pub", &["--insecure-ignore-tlog"]),
     );
     assert!(out.contains("not logged"), "{out}");
 
     // Keyless: a certificate for the token's identity, attached with the signature.
     let (token, issuer) = s.token("alice@example.test");
     let image_d = format!("{}@{d}", repo.name());
-    let mut c = cmd(SIGIL);
-    c.args([
-        "sign",
-        &image_d,
-        "--identity-token",
-        &token,
-        "--new-bundle-format=false",
-    ])
-    .arg("--trust-config")
-    .arg(&trust_config)
-    .current_dir(w);
-    ok("sign D keylessly", &mut c);
-    let keyless = |identity: &str| {
-        let mut c = cmd(SIGIL);
-        c.args(["verify", &image_d, "--certificate-identity", identity])
-            .args(["--certificate-oidc-issuer", &issuer])
-            .arg("--trusted-root")
-            .arg(dir.join("trusted_root.json"))
-            .current_dir(w);
-        c
-    };
-    let out = ok("verify D keylessly", &mut keyless("alice@example.test"));
+    ok(
+        "sign D keylessly",
+        &mut s.sign_new(&image_d, &["--identity-token", &token, "--new-bundle-format=false"]),
+    );
+    let out = ok(
+        "verify D keylessly",
+        &mut s.verify_identity(&image_d, "alice@example.test", &issuer),
+    );
     assert!(out.contains("signed by alice@example.test"), "{out}");
-    let r = fails("verify D as someone else", &mut keyless("mallory@example.test"));
+    let r = fails(
+        "verify D as someone else",
+        &mut s.verify_identity(&image_d, "mallory@example.test", &issuer),
+    );
     assert!(r.stderr.contains("signature 1"), "{}", r.stderr);
     let sig_d = reg
         .manifest(&repo.with_tag(&sigil_oci::legacy::signature_tag(&d)).unwrap())
@@ -301,19 +293,13 @@ fn sign_and_verify_images_in_a_real_registry() {
 #[test]
 fn hostile_attachments_are_bounded_and_swapped_log_entries_refused() {
     let s = Setup::new(TestRegistry::start(), client());
-    let (w, dir, trust_config, reg, repo) = (
-        s.tmp.path(),
-        s.dir.clone(),
-        s.trust_config.clone(),
-        &s.reg,
-        s.repo.clone(),
-    );
+    let (reg, repo) = (&s.reg, s.repo.clone());
     s.keygen("release");
     let a = push_image(reg, &repo, b"A", "a");
     let b = push_image(reg, &repo, b"B", "b");
     let (image_a, image_b) = (format!("{}@{a}", repo.name()), format!("{}@{b}", repo.name()));
-    ok("sign A", &mut sign(w, &trust_config, &image_a, "release.key", &[]));
-    ok("sign B", &mut sign(w, &trust_config, &image_b, "release.key", &[]));
+    ok("sign A", &mut s.sign(&image_a, "release.key", &[]));
+    ok("sign B", &mut s.sign(&image_b, "release.key", &[]));
     let sig_tag = |d| sigil_oci::legacy::signature_tag(d);
     let manifest = |d| {
         let m = reg.manifest(&repo.with_tag(&sig_tag(d)).unwrap()).unwrap().unwrap();
@@ -336,11 +322,11 @@ fn hostile_attachments_are_bounded_and_swapped_log_entries_refused() {
     put(&a, &swapped, &media_type);
     let r = fails(
         "verify A with B's log entry",
-        &mut verify(w, &dir, &image_a, "release.pub", &[]),
+        &mut s.verify(&image_a, "release.pub", &[]),
     );
     assert!(r.stderr.contains("TLOG_BODY_MISMATCH"), "{}", r.stderr);
     put(&a, &ma, &media_type);
-    ok("verify A restored", &mut verify(w, &dir, &image_a, "release.pub", &[]));
+    ok("verify A restored", &mut s.verify(&image_a, "release.pub", &[]));
 
     // 101 signatures (the cap is 100) are refused before any is fetched.
     let mut many = ma.clone();
@@ -349,7 +335,7 @@ fn hostile_attachments_are_bounded_and_swapped_log_entries_refused() {
     put(&a, &many, &media_type);
     let r = fails(
         "verify A with 101 signatures",
-        &mut verify(w, &dir, &image_a, "release.pub", &[]),
+        &mut s.verify(&image_a, "release.pub", &[]),
     );
     assert!(r.stderr.contains("more than the 100"), "{}", r.stderr);
 
@@ -362,7 +348,7 @@ fn hostile_attachments_are_bounded_and_swapped_log_entries_refused() {
     put(&a, &huge, &media_type);
     let r = fails(
         "verify A with a 1 MiB payload",
-        &mut verify(w, &dir, &image_a, "release.pub", &[]),
+        &mut s.verify(&image_a, "release.pub", &[]),
     );
     assert!(r.stderr.contains("larger than"), "{}", r.stderr);
 }
@@ -381,14 +367,7 @@ fn signing_in_a_registry_with_a_login() {
     );
     let reg = sigil_oci::Registry::new(&sigil_client::HttpClient::new(Default::default()).unwrap(), options);
     let s = Setup::new(registry, reg);
-    let (w, dir, trust_config, registry, reg, repo) = (
-        s.tmp.path(),
-        s.dir.clone(),
-        s.trust_config.clone(),
-        &s.registry,
-        &s.reg,
-        s.repo.clone(),
-    );
+    let (w, registry, reg, repo) = (s.tmp.path(), &s.registry, &s.reg, s.repo.clone());
     let image = format!("{}@{}", repo.name(), push_image(reg, &repo, b"private", "v1"));
     s.keygen("release");
     let docker_config = w.join("docker");
@@ -397,15 +376,13 @@ fn signing_in_a_registry_with_a_login() {
     // No login: the registry's refusal is named.
     let r = fails(
         "sign without a login",
-        sign(w, &trust_config, &image, "release.key", &[]).env("DOCKER_CONFIG", &docker_config),
+        s.sign(&image, "release.key", &[]).env("DOCKER_CONFIG", &docker_config),
     );
     assert!(r.stderr.contains("authentication"), "{}", r.stderr);
     // The flags.
     ok(
         "sign with --registry-username/--registry-password",
-        sign(
-            w,
-            &trust_config,
+        s.sign(
             &image,
             "release.key",
             &["--registry-username", LOGIN.0, "--registry-password", LOGIN.1],
@@ -421,7 +398,8 @@ fn signing_in_a_registry_with_a_login() {
     .unwrap();
     let out = ok(
         "verify with the Docker config's login",
-        verify(w, &dir, &image, "release.pub", &[]).env("DOCKER_CONFIG", &docker_config),
+        s.verify(&image, "release.pub", &[])
+            .env("DOCKER_CONFIG", &docker_config),
     );
     assert!(out.contains("1 of 1 signatures"), "{out}");
 }
@@ -430,33 +408,16 @@ fn signing_in_a_registry_with_a_login() {
 #[test]
 fn sign_and_verify_in_the_bundle_layout() {
     let s = Setup::new(TestRegistry::start(), client());
-    let (w, dir, trust_config, reg, repo) = (
-        s.tmp.path(),
-        s.dir.clone(),
-        s.trust_config.clone(),
-        &s.reg,
-        s.repo.clone(),
-    );
+    let (w, reg, repo) = (s.tmp.path(), &s.reg, s.repo.clone());
     let a = push_image(reg, &repo, b"A", "a");
     let b = push_image(reg, &repo, b"B", "b");
     let (image_a, image_b) = (format!("{}@{a}", repo.name()), format!("{}@{b}", repo.name()));
     s.keygen("release");
-    let sign_new = |image: &str, extra: &[&str]| {
-        let mut c = cmd(SIGIL);
-        c.args(["sign", image])
-            .arg("--trust-config")
-            .arg(&trust_config)
-            .args(extra)
-            .env("COSIGN_PASSWORD", "pw")
-            .env_remove("SIGIL_PASSWORD")
-            .current_dir(w);
-        c
-    };
     ok(
         "sign A (bundle layout, key)",
-        &mut sign_new(&image_a, &["--key", "release.key"]),
+        &mut s.sign_new(&image_a, &["--key", "release.key"]),
     );
-    let out = ok("verify A", &mut verify(w, &dir, &image_a, "release.pub", &[]));
+    let out = ok("verify A", &mut s.verify(&image_a, "release.pub", &[]));
     assert!(
         out.contains("1 of 1 signatures") && out.contains("bundle sha256:"),
         "{out}"
@@ -484,16 +445,10 @@ fn sign_and_verify_in_the_bundle_layout() {
     let (token, issuer) = s.token("alice@example.test");
     ok(
         "sign A keylessly (bundle layout)",
-        &mut sign_new(&image_a, &["--identity-token", &token]),
+        &mut s.sign_new(&image_a, &["--identity-token", &token]),
     );
-    ok(
-        "sign A (legacy layout)",
-        &mut sign(w, &trust_config, &image_a, "release.key", &[]),
-    );
-    let out = ok(
-        "verify A with the key",
-        &mut verify(w, &dir, &image_a, "release.pub", &[]),
-    );
+    ok("sign A (legacy layout)", &mut s.sign(&image_a, "release.key", &[]));
+    let out = ok("verify A with the key", &mut s.verify(&image_a, "release.pub", &[]));
     assert!(out.contains("2 of 3 signatures"), "{out}");
     // `tree` lists what is attached, in both layouts, without verifying.
     let out = ok(
@@ -527,18 +482,15 @@ fn sign_and_verify_in_the_bundle_layout() {
             .iter()
             .all(|b| b["mediaType"] == "application/vnd.dev.sigstore.bundle.v0.3+json")
     );
-    let keyless = |image: &str, identity: &str| {
-        let mut c = cmd(SIGIL);
-        c.args(["verify", image, "--certificate-identity", identity])
-            .args(["--certificate-oidc-issuer", &issuer])
-            .arg("--trusted-root")
-            .arg(dir.join("trusted_root.json"))
-            .current_dir(w);
-        c
-    };
-    let out = ok("verify A as alice", &mut keyless(&image_a, "alice@example.test"));
+    let out = ok(
+        "verify A as alice",
+        &mut s.verify_identity(&image_a, "alice@example.test", &issuer),
+    );
     assert!(out.contains("signed by alice@example.test"), "{out}");
-    fails("verify A as mallory", &mut keyless(&image_a, "mallory@example.test"));
+    fails(
+        "verify A as mallory",
+        &mut s.verify_identity(&image_a, "mallory@example.test", &issuer),
+    );
 
     // A's referrer listed for B (a signature of another image): its subject is A, so B has none.
     let index_tag = sigil_oci::referrers::referrers_tag(&b);
@@ -550,7 +502,7 @@ fn sign_and_verify_in_the_bundle_layout() {
         .unwrap();
     let r = fails(
         "verify B with A's referrers",
-        &mut verify(w, &dir, &image_b, "release.pub", &[]),
+        &mut s.verify(&image_b, "release.pub", &[]),
     );
     assert!(r.stderr.contains(&format!("not {b}")), "{}", r.stderr);
 }
