@@ -11,10 +11,16 @@
 //!   `all_of` would allow everything; both are refused when built and when evaluated.
 //! - SAN matching looks at email, URI and Fulcio OtherName (`1.3.6.1.4.1.57264.1.7`) values; a
 //!   username identity (OtherName `user!domain`) never equals an email address.
+//!
+//! [`predicate`] holds the second kind of policy: rules over an attestation's in-toto statement
+//! (`verify-attestation --policy`), checked after its signature and signer are.
 
+pub mod predicate;
+
+use predicate::Violation;
 use sigil_x509::{FulcioIdentity, SubjectAltName};
 
-/// Errors of this crate: building a policy, or a certificate not satisfying it.
+/// Errors of this crate: building a policy, or a certificate or statement not satisfying it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -40,6 +46,47 @@ pub enum Error {
     },
     #[error("none of the any-of policies matched: {0}")]
     NoneMatched(String),
+
+    // Predicate policy (`predicate`): reading a policy file.
+    #[error("predicate policy is {len} bytes, more than the limit of {max}")]
+    PolicyTooLarge { len: usize, max: usize },
+    #[error("predicate policy is not valid: {reason}")]
+    PolicyFormat { reason: String },
+    #[error("a predicate policy without rules checks nothing and is refused")]
+    NoRules,
+    #[error("predicate policy has {count} rules, more than the limit of {max}")]
+    TooManyRules { count: usize, max: usize },
+    /// A rule of a predicate policy is invalid; `rule` counts from 1.
+    #[error("rule {rule}: {error}")]
+    InvalidRule { rule: usize, error: Box<Error> },
+    #[error("no check: give one of equals, matches or exists")]
+    NoCheck,
+    #[error("more than one check ({}): give exactly one of equals, matches or exists", .checks.join(", "))]
+    ConflictingChecks { checks: Vec<&'static str> },
+    #[error("a quantifier has no meaning with exists (true asks for at least one value, false for none)")]
+    QuantifierWithExists,
+    /// `column` counts characters from 1.
+    #[error("invalid path {path:?} at character {column}: {reason}")]
+    InvalidPath {
+        path: String,
+        column: usize,
+        reason: &'static str,
+    },
+    #[error("path is {len} bytes, more than the limit of {max}")]
+    PathTooLong { len: usize, max: usize },
+
+    // Predicate policy: evaluating it.
+    #[error("statement is {len} bytes, more than the limit of {max}")]
+    StatementTooLarge { len: usize, max: usize },
+    #[error("statement is not a JSON object: {reason}")]
+    InvalidStatement { reason: String },
+    /// The statement broke at least one rule; every broken rule is listed, in policy order.
+    #[error(
+        "statement does not satisfy the predicate policy ({} of {rules} rules failed): {}",
+        .violations.len(),
+        predicate::join(.violations)
+    )]
+    PredicateMismatch { rules: usize, violations: Vec<Violation> },
 }
 
 /// An anchored regular expression.
