@@ -87,7 +87,7 @@ fn test() -> bool {
         ]))
 }
 
-const FUZZ_TARGETS: [&str; 12] = [
+const FUZZ_TARGETS: [&str; 13] = [
     "bundle",
     "trusted_root",
     "checkpoint",
@@ -100,6 +100,7 @@ const FUZZ_TARGETS: [&str; 12] = [
     "log_entry",
     "oci_reference",
     "oci_signature",
+    "predicate_policy",
 ];
 
 /// Writes seed inputs for every fuzz target from the shared fixtures into `fuzz/corpus/<target>/`.
@@ -132,6 +133,25 @@ fn seed_corpus() -> std::io::Result<()> {
         "oci_signature",
         br#"{"payload":"x","signature":"s","bundle":{"SignedEntryTimestamp":"AA==","Payload":{"body":"eyJraW5kIjoiaGFzaGVkcmVrb3JkIiwiYXBpVmVyc2lvbiI6IjAuMC4xIn0=","integratedTime":1,"logIndex":2,"logID":"00"}}}"#,
     )?;
+    // Predicate policies and statements, split at a NUL byte: SLSA v1 provenance, and a bare path.
+    put(
+        "predicate_policy",
+        concat!(
+            r#"{"rules": [{"path": "$.predicateType", "equals": "https://slsa.dev/provenance/v1"},"#,
+            r#" {"path": "$.predicate.buildDefinition.resolvedDependencies[*].uri", "matches": "git\\+https://github\\.com/acme/.*"},"#,
+            r#" {"path": "$['predicate'].runDetails.builder[\"id\"]", "exists": true},"#,
+            r#" {"path": "$.subject[0].digest.sha256", "matches": "[0-9a-f]{64}", "quantifier": "any"},"#,
+            r#" {"path": "$.predicate.debug", "exists": false}, {"path": "$.predicate.n", "equals": 1.0}]}"#,
+            "\0",
+            r#"{"_type": "https://in-toto.io/Statement/v1", "subject": [{"name": "a", "digest": {"sha256": "#,
+            r#""0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"}}], "#,
+            r#""predicateType": "https://slsa.dev/provenance/v1", "predicate": {"buildDefinition": "#,
+            r#"{"resolvedDependencies": [{"uri": "git+https://github.com/acme/app@refs/heads/main"}, {"uri": 7}]}, "#,
+            r#""runDetails": {"builder": {"id": "https://github.com/acme/builder"}}, "n": 1}}"#,
+        )
+        .as_bytes(),
+    )?;
+    put("predicate_policy", br#"$.a["b\"c"][0][*]._type"#)?;
     let mut files = Vec::new();
     let mut stack = vec![fixtures.clone()];
     while let Some(dir) = stack.pop() {
