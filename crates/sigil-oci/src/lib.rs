@@ -9,8 +9,8 @@ mod registry;
 
 pub use reference::{DOCKER_HUB, Digest, MAX_REFERENCE_LEN, Reference};
 pub use registry::{
-    Credentials, MANIFEST_MEDIA_TYPES, MAX_MANIFEST_BYTES, Manifest, Registry, RegistryOptions,
-    docker_config_credentials,
+    Access, BlobStream, Credentials, MANIFEST_MEDIA_TYPES, MAX_MANIFEST_BYTES, Manifest, Mount, Registry,
+    RegistryOptions, UploadSession, docker_config_credentials,
 };
 
 /// Errors of this crate; each names what failed.
