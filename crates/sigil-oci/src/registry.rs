@@ -346,6 +346,15 @@ impl Registry {
         }
     }
 
+    /// Adds (or replaces) the login for registry host `registry` (as written in references), before the first
+    /// call to it.
+    pub fn add_credentials(&mut self, registry: &str, credentials: Credentials) {
+        self.options.credentials.insert(registry.to_string(), credentials);
+        if let Ok(a) = self.authorizations.get_mut() {
+            a.retain(|(host, _), _| host != registry);
+        }
+    }
+
     fn repo_url(&self, r: &Reference) -> Result<String, Error> {
         let scheme = if r.is_local() || self.options.plain_http {
             "http"
