@@ -98,7 +98,7 @@ fn docker_config_path() -> Option<PathBuf> {
     }
 }
 
-fn registry(http: &HttpClient, a: &RegistryArgs, image: &Reference) -> Result<Registry, String> {
+pub(crate) fn registry(http: &HttpClient, a: &RegistryArgs, image: &Reference) -> Result<Registry, String> {
     let mut credentials = match docker_config_path() {
         Some(path) => sigil_oci::docker_config_credentials(&path).map_err(|e| e.to_string())?,
         None => Default::default(),

@@ -1,5 +1,6 @@
 //! `sigil`: Sigstore signing and verification from the command line.
 
+mod copy;
 mod image;
 mod instance;
 mod keys;
@@ -59,6 +60,8 @@ enum Command {
     /// Download what is attached to a container image.
     #[command(subcommand)]
     Download(Download),
+    /// Copy a container image and its signatures to another repository or registry.
+    Copy(copy::CopyArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -92,5 +95,6 @@ fn main() -> ExitCode {
         Command::Download(Download::Signature(args)) => image::download_signature(args),
         Command::Quickstart(args) => quickstart::run(args),
         Command::DevToken(args) => serve::dev_token(&args),
+        Command::Copy(args) => copy::copy(args),
     }
 }

@@ -1,7 +1,9 @@
 //! Container images in OCI registries for sigil: image references and digests, a distribution client, and
 //! cosign's ways of storing signatures next to an image ([`legacy`]: the `sha256-<hex>.sig` tag layout;
-//! [`referrers`]: cosign 3's bundles as OCI 1.1 referrers).
+//! [`referrers`]: cosign 3's bundles as OCI 1.1 referrers), and [`copy`]ing an image with all of that to another
+//! repository or registry.
 
+pub mod copy;
 pub mod legacy;
 mod reference;
 pub mod referrers;
@@ -9,8 +11,8 @@ mod registry;
 
 pub use reference::{DOCKER_HUB, Digest, MAX_REFERENCE_LEN, Reference};
 pub use registry::{
-    Credentials, MANIFEST_MEDIA_TYPES, MAX_MANIFEST_BYTES, Manifest, Registry, RegistryOptions,
-    docker_config_credentials,
+    Access, BlobStream, Credentials, MANIFEST_MEDIA_TYPES, MAX_MANIFEST_BYTES, Manifest, Mount, Registry,
+    RegistryOptions, UploadSession, docker_config_credentials,
 };
 
 /// Errors of this crate; each names what failed.
@@ -33,4 +35,9 @@ pub enum Error {
     TooLarge(String),
     #[error("signature: {0}")]
     Signature(String),
+    #[error("manifest: {0}")]
+    Manifest(String),
+    /// The destination already has something else where a copy would write.
+    #[error("conflict: {0}")]
+    Conflict(String),
 }

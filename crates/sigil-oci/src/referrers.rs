@@ -140,40 +140,104 @@ pub fn attach_bundle(
     };
     let bytes = serde_json::to_vec(&manifest).map_err(|e| Error::Signature(e.to_string()))?;
     let referrer = reg.put_manifest(image, None, &bytes, OCI_MANIFEST)?;
-    if reg.referrers(image, digest)?.is_none() {
-        let tag = image.with_tag(&referrers_tag(digest))?;
-        let mut index = match reg.manifest(&tag)? {
-            Some(m) => serde_json::from_slice::<Index>(&m.bytes)
-                .map_err(|e| Error::Signature(format!("the referrers index {tag} is malformed: {e}")))?,
-            None => Index {
-                schema_version: 2,
-                media_type: OCI_INDEX.to_string(),
-                manifests: Vec::new(),
-            },
-        };
-        if !index.manifests.iter().any(|d| d.digest == referrer.to_string()) {
+    register_referrer(
+        reg,
+        image,
+        &Descriptor {
+            media_type: OCI_MANIFEST.to_string(),
+            digest: referrer.to_string(),
+            size: bytes.len() as u64,
+            artifact_type: Some(BUNDLE_MEDIA_TYPE.to_string()),
+            annotations,
+        },
+    )?;
+    Ok(referrer)
+}
+
+/// Makes `referrer`, a manifest already pushed to `image`'s repository with `image` (which must name a digest) as
+/// its subject, discoverable as a referrer of `image`. A registry with the referrers API lists it by itself;
+/// otherwise it is added to the referrers tag schema index (`sha256-<hex>`), merged with what that index lists
+/// already: an entry for the same manifest digest is replaced, none is listed twice, and at most
+/// [`MAX_REFERRERS`] are.
+pub fn register_referrer(reg: &Registry, image: &Reference, referrer: &Descriptor) -> Result<(), Error> {
+    let digest = image
+        .digest()
+        .ok_or_else(|| Error::Reference(format!("{image} names no digest")))?;
+    if reg.referrers(image, digest)?.is_some() {
+        return Ok(());
+    }
+    let tag = image.with_tag(&referrers_tag(digest))?;
+    let existing = reg.manifest(&tag)?;
+    let mut index = match &existing {
+        Some(m) => serde_json::from_slice::<Index>(&m.bytes)
+            .map_err(|e| Error::Signature(format!("the referrers index {tag} is malformed: {e}")))?,
+        None => Index {
+            schema_version: 2,
+            media_type: OCI_INDEX.to_string(),
+            manifests: Vec::new(),
+        },
+    };
+    match index.manifests.iter_mut().find(|d| d.digest == referrer.digest) {
+        Some(listed) if listed == referrer => return Ok(()),
+        Some(listed) => *listed = referrer.clone(),
+        None => {
             if index.manifests.len() >= MAX_REFERRERS {
                 return Err(Error::TooLarge(format!(
                     "{image} already has {MAX_REFERRERS} referrers"
                 )));
             }
-            index.manifests.push(Descriptor {
-                media_type: OCI_MANIFEST.to_string(),
-                digest: referrer.to_string(),
-                size: bytes.len() as u64,
-                artifact_type: Some(BUNDLE_MEDIA_TYPE.to_string()),
-                annotations,
-            });
+            index.manifests.push(referrer.clone());
         }
-        let index_bytes = serde_json::to_vec(&index).map_err(|e| Error::Signature(e.to_string()))?;
-        reg.put_manifest(&tag, tag.tag(), &index_bytes, OCI_INDEX)?;
     }
-    Ok(referrer)
+    let index_bytes = serde_json::to_vec(&index).map_err(|e| Error::Signature(e.to_string()))?;
+    reg.put_manifest(&tag, tag.tag(), &index_bytes, OCI_INDEX)?;
+    Ok(())
+}
+
+/// The descriptor that lists `manifest` as a referrer (in a referrers index): its media type, digest and size,
+/// its `artifactType` (or, as the OCI spec says for manifests without one, its config's media type), and its
+/// annotations. Also returns the digest of its subject. `None` if the manifest has no subject (it refers to
+/// nothing).
+pub fn referrer_descriptor(manifest: &Manifest) -> Result<Option<(Descriptor, Digest)>, Error> {
+    #[derive(Deserialize)]
+    struct Referring {
+        #[serde(rename = "artifactType", default)]
+        artifact_type: Option<String>,
+        config: Option<Descriptor>,
+        subject: Option<Descriptor>,
+        #[serde(default)]
+        annotations: BTreeMap<String, String>,
+    }
+    let m: Referring = serde_json::from_slice(&manifest.bytes)
+        .map_err(|e| Error::Signature(format!("manifest {} is malformed: {e}", manifest.digest)))?;
+    let Some(subject) = m.subject else {
+        return Ok(None);
+    };
+    Ok(Some((
+        Descriptor {
+            media_type: manifest.media_type.clone(),
+            digest: manifest.digest.to_string(),
+            size: manifest.bytes.len() as u64,
+            artifact_type: m.artifact_type.or(m.config.map(|c| c.media_type)),
+            annotations: m.annotations,
+        },
+        subject.digest.parse()?,
+    )))
 }
 
 /// The referrers of `image` (which must name a digest) whose artifact type is a Sigstore bundle: from the
 /// referrers API, or else from the referrers tag schema. At most [`MAX_REFERRERS`] descriptors are accepted.
 pub fn bundle_referrers(reg: &Registry, image: &Reference) -> Result<Vec<Descriptor>, Error> {
+    Ok(referrers_of(reg, image)?
+        .into_iter()
+        .filter(|d| d.artifact_type.as_deref() == Some(BUNDLE_MEDIA_TYPE))
+        .collect())
+}
+
+/// Every referrer of `image` (which must name a digest), of any artifact type: from the referrers API, or else
+/// from the referrers tag schema. At most [`MAX_REFERRERS`] descriptors are accepted. The list is what the
+/// registry (or whoever wrote the tag) says: each manifest's subject is for the caller to check.
+pub fn referrers_of(reg: &Registry, image: &Reference) -> Result<Vec<Descriptor>, Error> {
     let digest = image
         .digest()
         .ok_or_else(|| Error::Reference(format!("{image} names no digest")))?;
@@ -192,11 +256,7 @@ pub fn bundle_referrers(reg: &Registry, image: &Reference) -> Result<Vec<Descrip
             index.manifests.len()
         )));
     }
-    Ok(index
-        .manifests
-        .into_iter()
-        .filter(|d| d.artifact_type.as_deref() == Some(BUNDLE_MEDIA_TYPE))
-        .collect())
+    Ok(index.manifests)
 }
 
 /// The bundle a referrer holds: its manifest fetched by digest, which must have `image` as subject and one

@@ -1,6 +1,8 @@
 //! A small OCI distribution client: manifests and blobs by tag or digest, monolithic blob uploads, the
 //! referrers API, and registry authentication (anonymous, HTTP Basic, and Bearer tokens from the registry's
-//! token service).
+//! token service). Blobs of any size are copied between repositories without being held in memory: a
+//! cross-repository mount, or a download ([`BlobStream`], checked against the digest and size while it is read)
+//! streamed into an upload ([`Registry::upload_stream`]).
 //!
 //! Everything fetched by digest is checked against it, and every body is bounded. HTTPS always, except for a
 //! registry on this machine (`localhost`, `127.0.0.1`, `[::1]`) or when the caller allows plain HTTP.
@@ -8,14 +10,17 @@
 //! carrying the registry's credentials, and the content is still checked against its digest.
 
 use std::collections::HashMap;
+use std::io::Read;
 use std::sync::Mutex;
+use std::time::Duration;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use sigil_bundle::encoding::percent_encode;
 use sigil_client::HttpClient;
+use sigil_crypto::{HashAlgorithm, Hasher};
 use ureq::http::Response;
-use ureq::{Body, RequestBuilder};
+use ureq::{Body, RequestBuilder, SendBody};
 
 use crate::{Digest, Error, Reference};
 
@@ -31,6 +36,10 @@ pub const MAX_MANIFEST_BYTES: u64 = 4 << 20;
 const MAX_REDIRECTS: usize = 3;
 /// Largest error or token response read.
 const MAX_SMALL_BODY: u64 = 64 << 10;
+/// A blob transfer (download or upload) may take as long as it needs, but not stall: each read or write of the
+/// connection must make progress within this time.
+const STALL_TIMEOUT: Duration = Duration::from_secs(120);
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// A registry login.
 #[derive(Clone)]
@@ -133,13 +142,159 @@ enum Method {
     Post,
 }
 
+/// How long a call may take: a small exchange within the HTTP client's global timeout, or a blob transfer that
+/// has no total limit but must keep moving ([`STALL_TIMEOUT`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Transfer {
+    Call,
+    Stream,
+}
+
+fn timeouts<B>(b: RequestBuilder<B>, transfer: Transfer) -> RequestBuilder<B> {
+    match transfer {
+        Transfer::Call => b,
+        Transfer::Stream => b
+            .config()
+            .timeout_global(None)
+            .timeout_connect(Some(CONNECT_TIMEOUT))
+            .timeout_per_read(Some(STALL_TIMEOUT))
+            .timeout_per_write(Some(STALL_TIMEOUT))
+            .build(),
+    }
+}
+
+/// An upload started in a repository (`POST /v2/<repo>/blobs/uploads/`): where to send the blob.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UploadSession {
+    url: String,
+}
+
+/// What a cross-repository mount request did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Mount {
+    /// The destination repository has the blob now.
+    Mounted,
+    /// The registry did not mount it (another registry's policy, no read access to the source) and started an
+    /// ordinary upload instead.
+    Upload(UploadSession),
+}
+
+/// The access a request asks the registry for (its token scope).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    Pull,
+    Push,
+}
+
+/// A blob being downloaded, checked as it is read (see [`Registry::blob_stream`]).
+pub struct BlobStream {
+    body: Box<dyn Read>,
+    digest: Digest,
+    what: String,
+    size: u64,
+    read: u64,
+    /// `None` once the end was checked.
+    hasher: Option<Hasher>,
+    failure: Option<Error>,
+}
+
+impl std::fmt::Debug for BlobStream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BlobStream")
+            .field("what", &self.what)
+            .field("size", &self.size)
+            .field("read", &self.read)
+            .finish_non_exhaustive()
+    }
+}
+
+impl BlobStream {
+    /// Why a read failed, if the blob was wrong (rather than the connection).
+    pub fn failure(&mut self) -> Option<Error> {
+        self.failure.take()
+    }
+
+    /// Whether the whole blob was read and found to be what its descriptor says.
+    pub fn is_verified(&self) -> bool {
+        self.hasher.is_none() && self.failure.is_none()
+    }
+
+    /// At the declared size: the source must end here and the content must hash to the digest.
+    fn check_end(&mut self) -> Result<(), Error> {
+        let mut probe = [0u8; 1];
+        let extra = self
+            .body
+            .read(&mut probe)
+            .map_err(|e| Error::Transport(format!("{}: {e}", self.what)))?;
+        if extra > 0 {
+            return Err(Error::TooLarge(format!(
+                "{}: more than the {} bytes its descriptor says",
+                self.what, self.size
+            )));
+        }
+        let computed = self.hasher.take().map(Hasher::finish).unwrap_or_default();
+        if hex::encode(computed) != self.digest.hex() {
+            return Err(Error::DigestMismatch(format!(
+                "{}: the content does not hash to {}",
+                self.what, self.digest
+            )));
+        }
+        Ok(())
+    }
+
+    fn fail(&mut self, e: Error) -> std::io::Error {
+        let io = std::io::Error::other(e.to_string());
+        self.failure = Some(e);
+        io
+    }
+}
+
+impl Read for BlobStream {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.failure.is_some() {
+            return Err(std::io::Error::other("the blob already failed its check"));
+        }
+        if self.hasher.is_none() {
+            return Ok(0);
+        }
+        let remaining = self.size.saturating_sub(self.read);
+        let want = usize::try_from(remaining).unwrap_or(usize::MAX).min(buf.len());
+        let Some(window) = buf.get_mut(..want) else {
+            return Ok(0);
+        };
+        if window.is_empty() {
+            return Ok(0);
+        }
+        let n = self.body.read(window)?;
+        if n == 0 {
+            let e = Error::DigestMismatch(format!(
+                "{}: ended after {} of the {} bytes its descriptor says",
+                self.what, self.read, self.size
+            ));
+            return Err(self.fail(e));
+        }
+        if let (Some(h), Some(chunk)) = (self.hasher.as_mut(), window.get(..n)) {
+            h.update(chunk);
+        }
+        self.read += n as u64;
+        if self.read == self.size {
+            // The read that completes the blob succeeds only if the blob is right.
+            if let Err(e) = self.check_end() {
+                return Err(self.fail(e));
+            }
+        }
+        Ok(n)
+    }
+}
+
 /// A registry client. One serves any number of registries and repositories.
 #[derive(Debug)]
 pub struct Registry {
     agent: ureq::Agent,
     options: RegistryOptions,
-    /// Bearer tokens by registry host and scope.
-    tokens: Mutex<HashMap<(String, String), String>>,
+    /// `Authorization` values (a Bearer token, or Basic credentials the registry asked for) by registry host and
+    /// scope.
+    authorizations: Mutex<HashMap<(String, String), String>>,
 }
 
 fn with_headers<B>(mut b: RequestBuilder<B>, headers: &[(&str, String)]) -> RequestBuilder<B> {
@@ -187,7 +342,16 @@ impl Registry {
         Self {
             agent: http.agent().clone(),
             options,
-            tokens: Mutex::new(HashMap::new()),
+            authorizations: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Adds (or replaces) the login for registry host `registry` (as written in references), before the first
+    /// call to it.
+    pub fn add_credentials(&mut self, registry: &str, credentials: Credentials) {
+        self.options.credentials.insert(registry.to_string(), credentials);
+        if let Ok(a) = self.authorizations.get_mut() {
+            a.retain(|(host, _), _| host != registry);
         }
     }
 
@@ -213,15 +377,25 @@ impl Registry {
         url: &str,
         headers: &[(&str, String)],
         body: &[u8],
+        transfer: Transfer,
     ) -> Result<Response<Body>, Error> {
         let transport = |e: ureq::Error| Error::Transport(format!("{url}: {e}"));
         match method {
-            Method::Get => with_headers(self.agent.get(url), headers).call(),
-            Method::Head => with_headers(self.agent.head(url), headers).call(),
-            Method::Put => with_headers(self.agent.put(url), headers).send(body),
-            Method::Post => with_headers(self.agent.post(url), headers).send(body),
+            Method::Get => timeouts(with_headers(self.agent.get(url), headers), transfer).call(),
+            Method::Head => timeouts(with_headers(self.agent.head(url), headers), transfer).call(),
+            Method::Put => timeouts(with_headers(self.agent.put(url), headers), transfer).send(body),
+            Method::Post => timeouts(with_headers(self.agent.post(url), headers), transfer).send(body),
         }
         .map_err(transport)
+    }
+
+    fn scope_key(r: &Reference, push: bool) -> (String, String) {
+        let scope = format!(
+            "repository:{}:{}",
+            r.repository(),
+            if push { "pull,push" } else { "pull" }
+        );
+        (r.registry().to_string(), scope)
     }
 
     /// One call with the registry's authentication: a cached token first, and on a 401 the challenge answered
@@ -235,18 +409,27 @@ impl Registry {
         headers: &[(&str, String)],
         body: &[u8],
     ) -> Result<Response<Body>, Error> {
-        let scope = format!(
-            "repository:{}:{}",
-            r.repository(),
-            if push { "pull,push" } else { "pull" }
-        );
-        let key = (r.registry().to_string(), scope.clone());
-        let cached = self.tokens.lock().ok().and_then(|t| t.get(&key).cloned());
+        self.send_with(r, push, method, url, headers, body, Transfer::Call)
+    }
+
+    #[allow(clippy::too_many_arguments)] // private; `send` is the common case
+    fn send_with(
+        &self,
+        r: &Reference,
+        push: bool,
+        method: Method,
+        url: &str,
+        headers: &[(&str, String)],
+        body: &[u8],
+        transfer: Transfer,
+    ) -> Result<Response<Body>, Error> {
+        let key = Self::scope_key(r, push);
+        let cached = self.cached_authorization(&key);
         let mut all: Vec<(&str, String)> = headers.to_vec();
-        if let Some(t) = &cached {
-            all.push(("Authorization", format!("Bearer {t}")));
+        if let Some(a) = &cached {
+            all.push(("Authorization", a.clone()));
         }
-        let resp = self.send_raw(method, url, &all, body)?;
+        let resp = self.send_raw(method, url, &all, body, transfer)?;
         if resp.status().as_u16() != 401 {
             return Ok(resp);
         }
@@ -257,19 +440,23 @@ impl Registry {
         } else {
             let params = bearer_challenge(&challenge)
                 .ok_or_else(|| Error::Auth(format!("{url}: unusable WWW-Authenticate {challenge:.200?}")))?;
-            let token = self.fetch_token(r, &params, &scope)?;
-            if let Ok(mut t) = self.tokens.lock() {
-                t.insert(key, token.clone());
-            }
+            let token = self.fetch_token(r, &params, &key.1)?;
             format!("Bearer {token}")
         };
+        if let Ok(mut t) = self.authorizations.lock() {
+            t.insert(key, authorization.clone());
+        }
         let mut all: Vec<(&str, String)> = headers.to_vec();
         all.push(("Authorization", authorization));
-        let resp = self.send_raw(method, url, &all, body)?;
+        let resp = self.send_raw(method, url, &all, body, transfer)?;
         if resp.status().as_u16() == 401 {
             return Err(Error::Auth(format!("{url}: the registry refused the credentials")));
         }
         Ok(resp)
+    }
+
+    fn cached_authorization(&self, key: &(String, String)) -> Option<String> {
+        self.authorizations.lock().ok().and_then(|t| t.get(key).cloned())
     }
 
     fn fetch_token(&self, r: &Reference, params: &HashMap<String, String>, scope: &str) -> Result<String, Error> {
@@ -294,7 +481,7 @@ impl Registry {
         if let Some(b) = self.basic(r) {
             headers.push(("Authorization", b));
         }
-        let mut resp = self.send_raw(Method::Get, &url, &headers, &[])?;
+        let mut resp = self.send_raw(Method::Get, &url, &headers, &[], Transfer::Call)?;
         let status = resp.status().as_u16();
         let body = read_limited(&mut resp, MAX_SMALL_BODY, &url)?;
         if status != 200 {
@@ -376,10 +563,15 @@ impl Registry {
         Ok(digest)
     }
 
-    /// A blob, at most `max` bytes, checked against its digest.
-    pub fn blob(&self, r: &Reference, digest: &Digest, max: u64) -> Result<Vec<u8>, Error> {
+    /// The response to `GET` blob `digest`, following the registry's redirects to storage; `NotFound` on a 404.
+    fn blob_response(
+        &self,
+        r: &Reference,
+        digest: &Digest,
+        transfer: Transfer,
+    ) -> Result<(Response<Body>, String), Error> {
         let mut url = format!("{}/blobs/{digest}", self.repo_url(r)?);
-        let mut resp = self.send(r, false, Method::Get, &url, &[], &[])?;
+        let mut resp = self.send_with(r, false, Method::Get, &url, &[], &[], transfer)?;
         for _ in 0..MAX_REDIRECTS {
             if !resp.status().is_redirection() {
                 break;
@@ -388,12 +580,18 @@ impl Registry {
                 .ok_or_else(|| Error::Transport(format!("{url}: redirect without a Location")))?;
             url = absolute(&url, &location);
             // Storage URLs carry their own authorization; the registry's credentials stay with the registry.
-            resp = self.send_raw(Method::Get, &url, &[], &[])?;
+            resp = self.send_raw(Method::Get, &url, &[], &[], transfer)?;
         }
-        let status = resp.status().as_u16();
-        if status == 404 {
+        if resp.status().as_u16() == 404 {
             return Err(Error::NotFound(format!("{r}: blob {digest}")));
         }
+        Ok((resp, url))
+    }
+
+    /// A blob, at most `max` bytes, checked against its digest.
+    pub fn blob(&self, r: &Reference, digest: &Digest, max: u64) -> Result<Vec<u8>, Error> {
+        let (mut resp, url) = self.blob_response(r, digest, Transfer::Call)?;
+        let status = resp.status().as_u16();
         let bytes = read_limited(&mut resp, max, &url)?;
         if status != 200 {
             return Err(status_error(&url, status, &bytes));
@@ -406,15 +604,76 @@ impl Registry {
         Ok(bytes)
     }
 
-    /// Uploads a blob (unless the repository has it already) in one request; returns its digest.
-    pub fn push_blob(&self, r: &Reference, bytes: &[u8]) -> Result<Digest, Error> {
-        let digest = Digest::sha256_of(bytes);
-        let base = self.repo_url(r)?;
-        let head = self.send(r, true, Method::Head, &format!("{base}/blobs/{digest}"), &[], &[])?;
-        if head.status().as_u16() == 200 {
-            return Ok(digest);
+    /// Blob `digest` of `size` bytes as a reader that checks it while it is read: more bytes than `size`, fewer,
+    /// or content that does not hash to `digest` make the read that would complete the blob fail (so a consumer,
+    /// an upload say, never sees a whole wrong blob), and [`BlobStream::failure`] then says which. Nothing is
+    /// held in memory beyond the read buffer.
+    pub fn blob_stream(&self, r: &Reference, digest: &Digest, size: u64) -> Result<BlobStream, Error> {
+        let (mut resp, url) = self.blob_response(r, digest, Transfer::Stream)?;
+        let status = resp.status().as_u16();
+        if status != 200 {
+            let body = read_limited(&mut resp, MAX_SMALL_BODY, &url)?;
+            return Err(status_error(&url, status, &body));
         }
-        let url = format!("{base}/blobs/uploads/");
+        let what = format!("blob {digest} from {}", r.name());
+        if let Some(len) = header(&resp, "content-length").and_then(|l| l.parse::<u64>().ok()) {
+            if len > size {
+                return Err(Error::TooLarge(format!(
+                    "{what}: the registry sends {len} bytes, the descriptor says {size}"
+                )));
+            }
+            if len < size {
+                return Err(Error::DigestMismatch(format!(
+                    "{what}: the registry sends {len} bytes, the descriptor says {size}"
+                )));
+            }
+        }
+        let algorithm = match digest.algorithm() {
+            "sha256" => HashAlgorithm::Sha2_256,
+            _ => HashAlgorithm::Sha2_512,
+        };
+        let mut stream = BlobStream {
+            body: Box::new(resp.into_body().into_reader()),
+            digest: digest.clone(),
+            what,
+            size,
+            read: 0,
+            hasher: Some(Hasher::new(algorithm)),
+            failure: None,
+        };
+        if size == 0 {
+            stream.check_end()?;
+        }
+        Ok(stream)
+    }
+
+    /// Whether repository `r` has blob `digest`, asked with `access` (`Push` before an upload to the same
+    /// repository: one token instead of two on registries that issue tokens per scope).
+    pub fn has_blob(&self, r: &Reference, digest: &Digest, access: Access) -> Result<bool, Error> {
+        let url = format!("{}/blobs/{digest}", self.repo_url(r)?);
+        let resp = self.send(r, access == Access::Push, Method::Head, &url, &[], &[])?;
+        match resp.status().as_u16() {
+            200 => Ok(true),
+            404 => Ok(false),
+            status => Err(status_error(&url, status, &[])),
+        }
+    }
+
+    /// Whether repository `r` has the manifest it names (by digest, or by tag).
+    pub fn has_manifest(&self, r: &Reference) -> Result<bool, Error> {
+        let url = format!("{}/manifests/{}", self.repo_url(r)?, r.manifest_reference());
+        let accept = ("Accept", MANIFEST_MEDIA_TYPES.join(", "));
+        let resp = self.send(r, false, Method::Head, &url, &[accept], &[])?;
+        match resp.status().as_u16() {
+            200 => Ok(true),
+            404 => Ok(false),
+            status => Err(status_error(&url, status, &[])),
+        }
+    }
+
+    /// Starts an upload to repository `r`.
+    pub fn start_upload(&self, r: &Reference) -> Result<UploadSession, Error> {
+        let url = format!("{}/blobs/uploads/", self.repo_url(r)?);
         let mut resp = self.send(r, true, Method::Post, &url, &[], &[])?;
         let status = resp.status().as_u16();
         let location = header(&resp, "location");
@@ -423,9 +682,81 @@ impl Registry {
             return Err(status_error(&url, status, &body));
         }
         let location = location.ok_or_else(|| Error::Transport(format!("{url}: no upload Location")))?;
-        let upload = absolute(&url, &location);
-        let sep = if upload.contains('?') { '&' } else { '?' };
-        let put_url = format!("{upload}{sep}digest={}", percent_encode(&digest.to_string()));
+        Ok(UploadSession {
+            url: absolute(&url, &location),
+        })
+    }
+
+    /// Asks the registry to mount blob `digest` of repository `from` into repository `r` (the same registry):
+    /// no bytes move. A registry that does not mount starts an ordinary upload instead.
+    pub fn mount_blob(&self, r: &Reference, digest: &Digest, from: &Reference) -> Result<Mount, Error> {
+        let url = format!(
+            "{}/blobs/uploads/?mount={}&from={}",
+            self.repo_url(r)?,
+            percent_encode(&digest.to_string()),
+            percent_encode(from.repository())
+        );
+        let mut resp = self.send(r, true, Method::Post, &url, &[], &[])?;
+        let status = resp.status().as_u16();
+        let location = header(&resp, "location");
+        let body = read_limited(&mut resp, MAX_SMALL_BODY, &url)?;
+        match status {
+            201 => Ok(Mount::Mounted),
+            202 => {
+                let location = location.ok_or_else(|| Error::Transport(format!("{url}: no upload Location")))?;
+                Ok(Mount::Upload(UploadSession {
+                    url: absolute(&url, &location),
+                }))
+            }
+            _ => Err(status_error(&url, status, &body)),
+        }
+    }
+
+    /// Completes `session` with blob `digest` of `size` bytes read from `body`, in one streamed request
+    /// (`PUT <location>?digest=…` with `Content-Length: size`). The registry checks the digest too. The request
+    /// cannot be repeated (the body is consumed), so it carries the login the session was started with; a
+    /// registry that asks again is an authentication error.
+    pub fn upload_stream(
+        &self,
+        r: &Reference,
+        session: UploadSession,
+        digest: &Digest,
+        size: u64,
+        body: &mut dyn Read,
+    ) -> Result<(), Error> {
+        let sep = if session.url.contains('?') { '&' } else { '?' };
+        let url = format!("{}{sep}digest={}", session.url, percent_encode(&digest.to_string()));
+        let mut headers = vec![
+            ("Content-Type", "application/octet-stream".to_string()),
+            ("Content-Length", size.to_string()),
+        ];
+        if let Some(a) = self.cached_authorization(&Self::scope_key(r, true)) {
+            headers.push(("Authorization", a));
+        }
+        let request = timeouts(with_headers(self.agent.put(&url), &headers), Transfer::Stream);
+        let mut resp = request
+            .send(SendBody::from_reader(body))
+            .map_err(|e| Error::Transport(format!("{url}: {e}")))?;
+        let status = resp.status().as_u16();
+        let answer = read_limited(&mut resp, MAX_SMALL_BODY, &url)?;
+        match status {
+            201 => Ok(()),
+            401 => Err(Error::Auth(format!(
+                "{url}: the registry asked for a login during the upload"
+            ))),
+            _ => Err(status_error(&url, status, &answer)),
+        }
+    }
+
+    /// Uploads a blob (unless the repository has it already) in one request; returns its digest.
+    pub fn push_blob(&self, r: &Reference, bytes: &[u8]) -> Result<Digest, Error> {
+        let digest = Digest::sha256_of(bytes);
+        if self.has_blob(r, &digest, Access::Push)? {
+            return Ok(digest);
+        }
+        let session = self.start_upload(r)?;
+        let sep = if session.url.contains('?') { '&' } else { '?' };
+        let put_url = format!("{}{sep}digest={}", session.url, percent_encode(&digest.to_string()));
         let mut resp = self.send(
             r,
             true,
@@ -469,15 +800,23 @@ fn absolute(base: &str, location: &str) -> String {
     format!("{}{location}", base.get(..origin_end).unwrap_or(base))
 }
 
+/// The body, at most `max` bytes. (ureq's own limit refuses a body of exactly the limit, since it reads once
+/// more to see the end; so the limit is one more, and the length checked here.)
 fn read_limited(resp: &mut Response<Body>, max: u64, url: &str) -> Result<Vec<u8>, Error> {
-    resp.body_mut()
+    let too_large = || Error::TooLarge(format!("{url}: larger than {max} bytes"));
+    let bytes = resp
+        .body_mut()
         .with_config()
-        .limit(max)
+        .limit(max.saturating_add(1))
         .read_to_vec()
         .map_err(|e| match e {
-            ureq::Error::BodyExceedsLimit(n) => Error::TooLarge(format!("{url}: larger than {n} bytes")),
+            ureq::Error::BodyExceedsLimit(_) => too_large(),
             other => Error::Transport(format!("{url}: {other}")),
-        })
+        })?;
+    if bytes.len() as u64 > max {
+        return Err(too_large());
+    }
+    Ok(bytes)
 }
 
 fn status_error(url: &str, status: u16, body: &[u8]) -> Error {
