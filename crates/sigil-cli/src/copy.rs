@@ -8,7 +8,6 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use clap::Args;
-use sigil_client::HttpClient;
 use sigil_oci::copy::{self, BlobOutcome, CopyOptions, CopyReport, ManifestOutcome, Overwrite, Progress, Scope};
 use sigil_oci::{Credentials, Reference};
 
@@ -260,8 +259,7 @@ fn run(a: &CopyArgs) -> Result<String, String> {
     let parse = |s: &str| s.parse::<Reference>().map_err(|e| e.to_string());
     let src = parse(&a.source)?;
     let dst = parse(&a.destination)?;
-    let http = HttpClient::new(sigil_client::ClientOptions::default()).map_err(|e| e.to_string())?;
-    let mut reg = crate::image::registry(&http, &a.registry, &src)?;
+    let mut reg = crate::image::registry(&a.registry, &src)?;
     if let (Some(username), Some(password)) = (&a.dst_registry_username, &a.dst_registry_password) {
         reg.add_credentials(
             dst.registry(),

@@ -13,13 +13,12 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Args;
-use sigil_client::HttpClient;
-use sigil_oci::legacy::{self, LegacySignature, RekorAnnotation};
+use sigil_oci::legacy::{self, LegacyAttestation, LegacyMaterial, LegacySignature};
 use sigil_oci::referrers;
 use sigil_oci::{Digest, Reference, Registry, RegistryOptions};
-use sigil_sign::{RekorVersion, SignWith, SigningContext};
+use sigil_sign::{RekorVersion, SignWith, Signed, SigningContext};
 use sigil_trust::TrustedMaterial;
-use sigil_verify::{Artifact, Verifier};
+use sigil_verify::{Artifact, VerifiedBundle, Verifier};
 
 use crate::sign::{InstanceArgs, LoginArgs};
 use crate::unix_now;
@@ -38,10 +37,16 @@ pub struct RegistryArgs {
     /// Registry password or token (with --registry-username).
     #[arg(long, requires = "registry_username")]
     registry_password: Option<String>,
+    /// Trust the CA certificates in this PEM file for the registry's HTTPS, instead of the built-in Mozilla
+    /// roots (without the flag, `SSL_CERT_FILE` when set).
+    #[arg(long, value_name = "PEM")]
+    registry_cacert: Option<PathBuf>,
 }
 
+/// What signing an image and attesting about it share: the image, how to sign, the layout, the registry and the
+/// instance.
 #[derive(Debug, Args)]
-pub struct SignImageArgs {
+pub struct ImageSigningArgs {
     /// The image, by digest (`registry/repository@sha256:…`), or by tag with `--allow-tag`.
     #[arg(value_name = "IMAGE")]
     image: String,
@@ -56,14 +61,17 @@ pub struct SignImageArgs {
     /// `--insecure-ignore-tlog`.
     #[arg(long, value_name = "BOOL", default_value_t = true, action = clap::ArgAction::Set, requires = "key")]
     tlog_upload: bool,
-    /// `false`: cosign's legacy layout (`sha256-<digest>.sig`, Rekor v1) instead of a bundle attached as an OCI
-    /// referrer (cosign 3's default).
+    /// `false`: cosign's legacy layout (`sha256-<digest>.sig` / `.att`, Rekor v1) instead of a bundle attached
+    /// as an OCI referrer (cosign 3's default).
     #[arg(long, value_name = "BOOL", default_value_t = true, action = clap::ArgAction::Set)]
     new_bundle_format: bool,
     /// Sign the digest that the tag in IMAGE points to now. Without it a tag is refused: a tag can move, and
     /// what is signed is always a digest.
     #[arg(long)]
     allow_tag: bool,
+    /// Output format of the result (on standard output with `json`).
+    #[arg(long, value_enum, default_value = "text")]
+    pub(crate) output: crate::verify::Output,
     #[command(flatten)]
     registry: RegistryArgs,
     #[command(flatten)]
@@ -73,11 +81,19 @@ pub struct SignImageArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct VerifyImageArgs {
+pub struct SignImageArgs {
+    #[command(flatten)]
+    signing: ImageSigningArgs,
+}
+
+/// What verifying an image's signatures and its attestations share: the image, the expected signer, the
+/// registry, the trusted root and the output.
+#[derive(Debug, Args)]
+pub struct ImageCheckArgs {
     /// The image, by digest or by tag (a tag is resolved to the digest it points to now, and that is verified).
     #[arg(value_name = "IMAGE")]
-    image: String,
-    /// The public key (PEM) the signature must verify with, instead of a certificate identity.
+    pub(crate) image: String,
+    /// The public key (PEM) they must verify with, instead of a certificate identity.
     #[arg(long, value_name = "PEM")]
     key: Option<PathBuf>,
     #[command(flatten)]
@@ -85,10 +101,19 @@ pub struct VerifyImageArgs {
     /// With --key: accept signatures without a transparency-log entry (`--tlog-upload=false`).
     #[arg(long, requires = "key")]
     insecure_ignore_tlog: bool,
+    /// Output format (the report on standard output).
+    #[arg(long, value_enum, default_value = "text")]
+    pub(crate) output: crate::verify::Output,
     #[command(flatten)]
-    registry: RegistryArgs,
+    pub(crate) registry: RegistryArgs,
     #[command(flatten)]
     trust: TrustArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyImageArgs {
+    #[command(flatten)]
+    check: ImageCheckArgs,
 }
 
 fn docker_config_path() -> Option<PathBuf> {
@@ -98,7 +123,10 @@ fn docker_config_path() -> Option<PathBuf> {
     }
 }
 
-pub(crate) fn registry(http: &HttpClient, a: &RegistryArgs, image: &Reference) -> Result<Registry, String> {
+/// The registry client for `image`: its own HTTPS trust (`--registry-cacert`), logins from the flags or the
+/// Docker config.
+pub(crate) fn registry(a: &RegistryArgs, image: &Reference) -> Result<Registry, String> {
+    let http = crate::sign::http_client_trusting(a.registry_cacert.as_deref())?;
     let mut credentials = match docker_config_path() {
         Some(path) => sigil_oci::docker_config_credentials(&path).map_err(|e| e.to_string())?,
         None => Default::default(),
@@ -113,7 +141,7 @@ pub(crate) fn registry(http: &HttpClient, a: &RegistryArgs, image: &Reference) -
         );
     }
     Ok(Registry::new(
-        http,
+        &http,
         RegistryOptions {
             plain_http: a.allow_http_registry,
             credentials,
@@ -141,12 +169,28 @@ fn digest_to_sign(reg: &Registry, image: &Reference, allow_tag: bool) -> Result<
     Ok(d)
 }
 
-fn sign(a: &SignImageArgs) -> Result<String, String> {
+/// The image to sign, in its registry, and how to sign it.
+pub(crate) struct ImageSigning<'a> {
+    pub ctx: SigningContext<'a>,
+    pub with: SignWith<'a>,
+    pub reg: Registry,
+    /// The image by digest.
+    pub target: Reference,
+    pub manifest: sigil_oci::Manifest,
+    /// The layout to write.
+    pub new_bundle_format: bool,
+}
+
+/// Resolves the image, loads the instance and the key or identity token, then runs `f`.
+pub(crate) fn with_signer<T>(
+    a: &ImageSigningArgs,
+    f: impl FnOnce(ImageSigning<'_>) -> Result<T, String>,
+) -> Result<T, String> {
     let image = parse(&a.image)?;
     let http = crate::sign::http_client(&a.instance)?;
-    let reg = registry(&http, &a.registry, &image)?;
+    let reg = registry(&a.registry, &image)?;
     let digest = digest_to_sign(&reg, &image, a.allow_tag)?;
-    let target = image.with_digest(digest.clone());
+    let target = image.with_digest(digest);
     // The image must exist: signing a digest the registry does not have would attach to nothing.
     let manifest = reg
         .manifest(&target)
@@ -179,67 +223,130 @@ fn sign(a: &SignImageArgs) -> Result<String, String> {
         }
     };
     let ctx = SigningContext::new(trust, services, &http, &http, &http).map_err(|e| e.to_string())?;
-    if a.new_bundle_format {
-        attach_bundle(&ctx, with, &reg, &target, &manifest)
-    } else {
-        attach_legacy(&ctx, with, &reg, &target)
+    f(ImageSigning {
+        ctx,
+        with,
+        reg,
+        target,
+        manifest,
+        new_bundle_format: a.new_bundle_format,
+    })
+}
+
+/// The SHA-256 of an image digest (the subject of a statement about it).
+pub(crate) fn sha256_of(digest: &Digest) -> Result<[u8; 32], String> {
+    hex::decode(digest.hex())
+        .ok()
+        .filter(|_| digest.algorithm() == "sha256")
+        .and_then(|d| d.try_into().ok())
+        .ok_or_else(|| format!("only sha256 image digests can be signed, not {digest}"))
+}
+
+/// What was attached where, for the human line and `--output json`.
+pub(crate) struct Attachment {
+    pub target: Reference,
+    pub signer: String,
+    pub layout: &'static str,
+    /// The referrer manifest's digest, or the legacy tag.
+    pub location: String,
+}
+
+impl Attachment {
+    pub(crate) fn report(&self, what: &str, output: crate::verify::Output) {
+        if output == crate::verify::Output::Json {
+            println!(
+                "{}",
+                serde_json::json!({
+                    "image": self.target.to_string(),
+                    "signer": self.signer,
+                    "layout": self.layout,
+                    "location": self.location,
+                })
+            );
+        } else if self.layout == "referrer" {
+            eprintln!(
+                "{what} {} ({}); the bundle is attached as referrer {}",
+                self.target, self.signer, self.location
+            );
+        } else {
+            eprintln!(
+                "{what} {} ({}); attached at {}:{}",
+                self.target,
+                self.signer,
+                self.target.name(),
+                self.location
+            );
+        }
     }
 }
 
-/// cosign 3's layout: a DSSE statement about the image digest, its bundle attached as a referrer.
-fn attach_bundle(
-    ctx: &SigningContext<'_>,
-    with: SignWith<'_>,
-    reg: &Registry,
-    target: &Reference,
-    manifest: &sigil_oci::Manifest,
-) -> Result<String, String> {
-    let digest = target.digest().ok_or("no digest")?;
-    let sha256: [u8; 32] = hex::decode(digest.hex())
-        .ok()
-        .and_then(|d| d.try_into().ok())
-        .ok_or("only sha256 image digests can be signed")?;
-    let statement = sigil_sign::flow::statement_for(
-        &target.name(),
-        &sha256,
-        referrers::SIGN_PREDICATE_TYPE,
-        serde_json::json!({}),
-    )
-    .map_err(|e| e.to_string())?;
-    let signed = ctx
-        .sign_statement(with, &statement, &unix_now)
+fn sign(s: ImageSigning<'_>) -> Result<Attachment, String> {
+    if s.new_bundle_format {
+        attach_bundle(&s)
+    } else {
+        attach_legacy(&s)
+    }
+}
+
+/// An in-toto statement about the image (subject: its repository and digest), signed as DSSE.
+pub(crate) fn sign_statement_about(
+    s: &ImageSigning<'_>,
+    predicate_type: &str,
+    predicate: serde_json::Value,
+) -> Result<Signed, String> {
+    let digest = s.target.digest().ok_or("no digest")?;
+    let statement = sigil_sign::flow::statement_for(&s.target.name(), &sha256_of(digest)?, predicate_type, predicate)
         .map_err(|e| e.to_string())?;
+    let signed = s
+        .ctx
+        .sign_statement(s.with, &statement, &unix_now)
+        .map_err(|e| e.to_string())?;
+    for w in &signed.warnings {
+        eprintln!("warning: {w}");
+    }
+    Ok(signed)
+}
+
+/// cosign 3's layout: the bundle attached to the image as an OCI 1.1 referrer.
+pub(crate) fn attach_as_referrer(
+    s: &ImageSigning<'_>,
+    signed: &Signed,
+    predicate_type: &str,
+) -> Result<Attachment, String> {
     let created = time::OffsetDateTime::now_utc()
         .format(&time::format_description::well_known::Rfc3339)
         .map_err(|e| e.to_string())?;
     let referrer = referrers::attach_bundle(
-        reg,
-        target,
-        manifest,
+        &s.reg,
+        &s.target,
+        &s.manifest,
         signed.json.as_bytes(),
-        referrers::BundleContent::Dsse {
-            predicate_type: referrers::SIGN_PREDICATE_TYPE,
-        },
+        referrers::BundleContent::Dsse { predicate_type },
         &created,
     )
     .map_err(|e| format!("attaching the bundle: {e}"))?;
-    Ok(format!(
-        "Signed {target} ({}); the bundle is attached as referrer {referrer}",
-        signed.signer
-    ))
+    Ok(Attachment {
+        target: s.target.clone(),
+        signer: signed.signer.to_string(),
+        layout: "referrer",
+        location: referrer.to_string(),
+    })
+}
+
+/// cosign 3's layout: a statement with predicate type `https://sigstore.dev/cosign/sign/v1` about the digest.
+fn attach_bundle(s: &ImageSigning<'_>) -> Result<Attachment, String> {
+    let signed = sign_statement_about(s, referrers::SIGN_PREDICATE_TYPE, serde_json::json!({}))?;
+    attach_as_referrer(s, &signed, referrers::SIGN_PREDICATE_TYPE)
 }
 
 /// cosign's legacy layout: the simple-signing payload's signature as a layer of the `.sig` manifest.
-fn attach_legacy(
-    ctx: &SigningContext<'_>,
-    with: SignWith<'_>,
-    reg: &Registry,
-    target: &Reference,
-) -> Result<String, String> {
+fn attach_legacy(s: &ImageSigning<'_>) -> Result<Attachment, String> {
+    let target = &s.target;
     let digest = target.digest().ok_or("no digest")?;
     let payload = legacy::simple_signing_payload(target, digest);
-    let signed = ctx
-        .sign_artifact(with, payload.as_slice(), &unix_now)
+    let signed = s
+        .ctx
+        .sign_artifact(s.with, payload.as_slice(), &unix_now)
         .map_err(|e| e.to_string())?;
     let signature = signed
         .bundle
@@ -247,40 +354,25 @@ fn attach_legacy(
         .as_ref()
         .map(|m| m.signature.0.clone())
         .ok_or("the signing flow returned no message signature")?;
-    let rekor = signed
-        .bundle
-        .verification_material
-        .tlog_entries
-        .first()
-        .map(RekorAnnotation::from_entry)
-        .transpose()
-        .map_err(|e| e.to_string())?;
-    let certificate_pem = signed
-        .bundle
-        .verification_material
-        .certificate
-        .as_ref()
-        .map(|c| sigil_crypto::pem_encode("CERTIFICATE", &c.raw_bytes.0));
     let sig = LegacySignature {
         payload,
         signature,
-        certificate_pem,
-        chain_pem: None,
-        rekor,
+        material: LegacyMaterial::from_bundle(&signed.bundle).map_err(|e| e.to_string())?,
     };
-    legacy::attach(reg, target, &sig).map_err(|e| format!("attaching the signature: {e}"))?;
-    Ok(format!(
-        "Signed {target} ({}); the signature is attached at {}:{}",
-        signed.signer,
-        target.name(),
-        legacy::signature_tag(digest)
-    ))
+    legacy::attach(&s.reg, target, &sig).map_err(|e| format!("attaching the signature: {e}"))?;
+    Ok(Attachment {
+        target: target.clone(),
+        signer: signed.signer.to_string(),
+        layout: "legacy",
+        location: legacy::signature_tag(digest),
+    })
 }
 
 pub fn sign_image(a: SignImageArgs) -> ExitCode {
-    match sign(&a) {
-        Ok(msg) => {
-            eprintln!("{msg}");
+    let output = a.signing.output;
+    match with_signer(&a.signing, sign) {
+        Ok(attachment) => {
+            attachment.report("Signed", output);
             ExitCode::SUCCESS
         }
         Err(e) => {
@@ -289,23 +381,33 @@ pub fn sign_image(a: SignImageArgs) -> ExitCode {
         }
     }
 }
-
 /// An image resolved to its digest, and what is attached to it in both layouts (read, not verified).
-struct Attached {
-    reg: Registry,
-    target: Reference,
-    digest: Digest,
-    legacy: Vec<LegacySignature>,
-    bundles: Vec<referrers::Descriptor>,
+pub(crate) struct Attached {
+    pub reg: Registry,
+    pub target: Reference,
+    pub digest: Digest,
+    pub legacy: Vec<LegacySignature>,
+    pub attestations: Vec<LegacyAttestation>,
+    pub bundles: Vec<referrers::Descriptor>,
 }
 
-fn attached(image: &str, a: &RegistryArgs) -> Result<Attached, String> {
+pub(crate) fn attached(image: &str, a: &RegistryArgs) -> Result<Attached, String> {
     let image = parse(image)?;
-    let http = HttpClient::new(sigil_client::ClientOptions::default()).map_err(|e| e.to_string())?;
-    let reg = registry(&http, a, &image)?;
-    let digest = reg.resolve(&image).map_err(|e| format!("resolving {image}: {e}"))?;
+    let reg = registry(a, &image)?;
+    // The manifest itself, not only the digest: fetched by digest it must hash to it, so an image whose
+    // registry copy was altered is refused here, before any signature is looked at. A digest whose manifest
+    // is not in this repository can still have signatures here (`copy --sig-only`): what they sign is the
+    // digest.
+    let digest = match (reg.manifest(&image), image.digest()) {
+        (Ok(Some(m)), _) => m.digest,
+        (Ok(None), Some(d)) => d.clone(),
+        (Ok(None), None) => return Err(format!("{image} is not in the registry")),
+        (Err(e), _) => return Err(format!("resolving {image}: {e}")),
+    };
     let target = image.with_digest(digest.clone());
     let legacy = legacy::signatures(&reg, &target).map_err(|e| format!("reading the signatures of {target}: {e}"))?;
+    let attestations =
+        legacy::attestations(&reg, &target).map_err(|e| format!("reading the attestations of {target}: {e}"))?;
     let bundles =
         referrers::bundle_referrers(&reg, &target).map_err(|e| format!("reading the referrers of {target}: {e}"))?;
     Ok(Attached {
@@ -313,32 +415,138 @@ fn attached(image: &str, a: &RegistryArgs) -> Result<Attached, String> {
         target,
         digest,
         legacy,
+        attestations,
         bundles,
     })
 }
 
+/// Who signed a verified bundle, for reports.
+pub(crate) fn signed_by(v: &VerifiedBundle) -> String {
+    match (v.san(), v.issuer()) {
+        (Some(san), Some(issuer)) => format!("{san} ({issuer})"),
+        _ => "the key".to_string(),
+    }
+}
+
+/// The predicate type a DSSE bundle's statement claims, before anything is verified (to tell signatures
+/// from attestations; only a verified statement is trusted).
+pub(crate) fn claimed_predicate_type(bundle: &sigil_bundle::Bundle) -> Option<String> {
+    let envelope = bundle.dsse_envelope.as_ref()?;
+    let statement: serde_json::Value = serde_json::from_slice(&envelope.payload.0).ok()?;
+    statement.get("predicateType")?.as_str().map(str::to_string)
+}
+
+/// The verifier and what a verify command needs to run it over an image's attachments.
+pub(crate) struct ImageVerifier {
+    pub verifier: Verifier,
+    pub expected: ExpectedSigner,
+    pub now: i64,
+}
+
+impl ImageVerifier {
+    pub(crate) fn new(a: &ImageCheckArgs) -> Result<Self, String> {
+        let expected =
+            ExpectedSigner::new(a.key.as_deref(), &IdentityArgs::from(&a.identity)).map_err(|e| e.to_string())?;
+        let trust = crate::verify::load_trust(&a.trust).map_err(|e| e.to_string())?;
+        Ok(Self {
+            verifier: Verifier::new(trust, crate::verify::verifier_options(a.insecure_ignore_tlog)),
+            expected,
+            now: unix_now(),
+        })
+    }
+
+    /// Verifies `bundle` (parsed again from its JSON, with the verifier's limits) against `artifact`.
+    pub(crate) fn verify(
+        &self,
+        bundle: &sigil_bundle::Bundle,
+        artifact: &Artifact<'_>,
+    ) -> Result<VerifiedBundle, String> {
+        let json = bundle.to_json().map_err(|e| e.to_string())?;
+        self.verify_json(json.as_bytes(), artifact)
+    }
+
+    pub(crate) fn verify_json(&self, json: &[u8], artifact: &Artifact<'_>) -> Result<VerifiedBundle, String> {
+        self.verify_json_with_bundle(json, artifact).map(|(v, _)| v)
+    }
+
+    /// Like [`Self::verify_json`], also returning the bundle as parsed (whose content is now verified).
+    pub(crate) fn verify_json_with_bundle(
+        &self,
+        json: &[u8],
+        artifact: &Artifact<'_>,
+    ) -> Result<(VerifiedBundle, sigil_bundle::Bundle), String> {
+        let bundle = self.verifier.parse_bundle(json).map_err(|e| e.to_string())?;
+        let v = self
+            .verifier
+            .verify(&bundle, artifact, self.expected.check(), self.now)
+            .map_err(|e| e.to_string())?;
+        Ok((v, bundle))
+    }
+}
+
+/// One attachment's outcome: what it is, and who signed it or why it failed.
+pub(crate) struct Outcome {
+    pub name: String,
+    pub result: Result<String, String>,
+    pub json: serde_json::Value,
+}
+
+/// A verify command's report: `Ok` (text or JSON) when at least one attachment verified.
+pub(crate) fn report(
+    target: &Reference,
+    what: &str,
+    outcomes: &[Outcome],
+    output: crate::verify::Output,
+) -> Result<String, String> {
+    let verified = outcomes.iter().filter(|o| o.result.is_ok()).count();
+    if outcomes.is_empty() {
+        return Err(format!("no {what}s are attached to {target}"));
+    }
+    if output == crate::verify::Output::Json {
+        let list: Vec<&serde_json::Value> = outcomes.iter().map(|o| &o.json).collect();
+        let v = serde_json::json!({"image": target.to_string(), "verified": verified, "results": list});
+        return if verified == 0 {
+            Err(v.to_string())
+        } else {
+            Ok(v.to_string())
+        };
+    }
+    let lines: Vec<String> = outcomes
+        .iter()
+        .filter(|o| o.result.is_ok())
+        .chain(outcomes.iter().filter(|o| o.result.is_err()))
+        .map(|o| match &o.result {
+            Ok(by) => format!("  {}: verified, {by}", o.name),
+            Err(e) => format!("  {}: {e}", o.name),
+        })
+        .collect();
+    let lines = lines.join("\n");
+    if verified == 0 {
+        return Err(format!("no {what} of {target} verified:\n{lines}"));
+    }
+    Ok(format!(
+        "Verified {target}: {verified} of {} {what}s\n{lines}",
+        outcomes.len()
+    ))
+}
+
 /// Verifies every attached signature; `Ok` with the report when at least one verified.
-fn verify(a: &VerifyImageArgs) -> Result<String, String> {
-    let expected =
-        ExpectedSigner::new(a.key.as_deref(), &IdentityArgs::from(&a.identity)).map_err(|e| e.to_string())?;
-    let check = expected.check();
-    let trust = crate::verify::load_trust(&a.trust).map_err(|e| e.to_string())?;
-    let verifier = Verifier::new(trust, crate::verify::verifier_options(a.insecure_ignore_tlog));
+fn verify(a: &ImageCheckArgs) -> Result<String, String> {
+    let iv = ImageVerifier::new(a)?;
     let Attached {
         reg,
         target,
         digest,
         legacy: sigs,
         bundles,
+        ..
     } = attached(&a.image, &a.registry)?;
     if sigs.is_empty() && bundles.is_empty() {
         return Err(format!("no signatures are attached to {target}"));
     }
-    let now = unix_now();
-    let mut verified = Vec::new();
-    let mut failures = Vec::new();
+    let mut outcomes = Vec::new();
     for (i, sig) in sigs.iter().enumerate() {
-        let outcome = legacy::parse_payload(&sig.payload)
+        let result = legacy::parse_payload(&sig.payload)
             .map_err(|e| e.to_string())
             .and_then(|p| {
                 // Bound to this image: a signature copied from another image's `.sig` tag names that image.
@@ -352,86 +560,80 @@ fn verify(a: &VerifyImageArgs) -> Result<String, String> {
                 }
             })
             .and_then(|p| {
-                let json = sig
-                    .to_bundle()
-                    .and_then(|b| b.to_json().map_err(|e| sigil_oci::Error::Signature(e.to_string())))
-                    .map_err(|e| e.to_string())?;
-                let bundle = verifier.parse_bundle(json.as_bytes()).map_err(|e| e.to_string())?;
-                let v = verifier
-                    .verify(&bundle, &Artifact::Bytes(&sig.payload), check, now)
-                    .map_err(|e| e.to_string())?;
-                let by = match (v.san(), v.issuer()) {
-                    (Some(san), Some(issuer)) => format!("signed by {san} ({issuer})"),
-                    _ => "signed with the key".to_string(),
-                };
-                Ok((p, by))
+                let bundle = sig.to_bundle().map_err(|e| e.to_string())?;
+                let v = iv.verify(&bundle, &Artifact::Bytes(&sig.payload))?;
+                Ok(format!(
+                    "signed by {} for {}; {}",
+                    signed_by(&v),
+                    p.docker_reference,
+                    if sig.material.rekor.is_some() {
+                        "logged"
+                    } else {
+                        "not logged"
+                    }
+                ))
             });
-        match outcome {
-            Ok((p, by)) => verified.push(format!(
-                "  signature {}: verified, {by}, for {}; {}",
-                i + 1,
-                p.docker_reference,
-                if sig.rekor.is_some() { "logged" } else { "not logged" }
-            )),
-            Err(e) => failures.push(format!("  signature {}: {e}", i + 1)),
-        }
+        outcomes.push(Outcome {
+            name: format!("signature {}", i + 1),
+            json: outcome_json(
+                "legacy",
+                &format!("{}#{}", legacy::signature_tag(&digest), i + 1),
+                &result,
+            ),
+            result,
+        });
     }
     // cosign 3's layout: bundles whose statement is a cosign signature of this digest.
-    let sha256 = hex::decode(digest.hex()).map_err(|e| e.to_string())?;
-    let mut signatures = sigs.len();
+    let artifact = Artifact::Digest {
+        algorithm: sigil_crypto::HashAlgorithm::Sha2_256,
+        digest: sha256_of(&digest)?.to_vec(),
+    };
     for referrer in &bundles {
-        let name = format!("bundle {}", referrer.digest);
-        let outcome = referrers::fetch_bundle(&reg, &target, referrer)
+        let result = referrers::fetch_bundle(&reg, &target, referrer, referrers::MAX_BUNDLE_BYTES)
             .map_err(|e| e.to_string())
-            .and_then(|json| verifier.parse_bundle(&json).map_err(|e| e.to_string()))
-            .and_then(|bundle| {
-                let predicate_type = bundle
-                    .dsse_envelope
-                    .as_ref()
-                    .and_then(|e| serde_json::from_slice::<serde_json::Value>(&e.payload.0).ok())
-                    .and_then(|s| s.get("predicateType").and_then(|p| p.as_str()).map(str::to_string));
-                if predicate_type.as_deref() != Some(referrers::SIGN_PREDICATE_TYPE) {
+            .and_then(|json| {
+                let bundle = iv.verifier.parse_bundle(&json).map_err(|e| e.to_string())?;
+                if claimed_predicate_type(&bundle).as_deref() != Some(referrers::SIGN_PREDICATE_TYPE) {
                     return Ok(None); // an attestation, not a signature
                 }
-                let artifact = Artifact::Digest {
-                    algorithm: sigil_crypto::HashAlgorithm::Sha2_256,
-                    digest: sha256.clone(),
-                };
-                let v = verifier
-                    .verify(&bundle, &artifact, check, now)
-                    .map_err(|e| e.to_string())?;
-                Ok(Some(match (v.san(), v.issuer()) {
-                    (Some(san), Some(issuer)) => format!("signed by {san} ({issuer})"),
-                    _ => "signed with the key".to_string(),
-                }))
+                let v = iv.verify_json(&json, &artifact)?;
+                Ok(Some(format!("signed by {}", signed_by(&v))))
+            })
+            .transpose();
+        if let Some(result) = result {
+            outcomes.push(Outcome {
+                name: format!("bundle {}", referrer.digest),
+                json: outcome_json("referrer", &referrer.digest, &result),
+                result,
             });
-        match outcome {
-            Ok(Some(by)) => {
-                signatures += 1;
-                verified.push(format!("  {name}: verified, {by}"));
-            }
-            Ok(None) => {}
-            Err(e) => {
-                signatures += 1;
-                failures.push(format!("  {name}: {e}"));
-            }
         }
     }
-    let report = [verified.clone(), failures].concat().join("\n");
-    if verified.is_empty() {
-        return Err(format!("no signature of {target} verified:\n{report}"));
+    report(&target, "signature", &outcomes, a.output)
+}
+
+/// One result as JSON: where it is, and the signer or the failure.
+pub(crate) fn outcome_json(layout: &str, location: &str, result: &Result<String, String>) -> serde_json::Value {
+    match result {
+        Ok(by) => serde_json::json!({"layout": layout, "location": location, "verified": true, "signer": by}),
+        Err(e) => serde_json::json!({"layout": layout, "location": location, "verified": false, "error": e}),
     }
-    Ok(format!(
-        "Verified {target}: {} of {signatures} signatures\n{report}",
-        verified.len()
-    ))
 }
 
 pub fn verify_image(a: VerifyImageArgs) -> ExitCode {
-    match verify(&a) {
+    finish_verify(verify(&a.check), a.check.output)
+}
+
+/// Prints a verify command's report (stdout) or failure (stderr; a JSON report of failures on stdout).
+pub(crate) fn finish_verify(result: Result<String, String>, output: crate::verify::Output) -> ExitCode {
+    match result {
         Ok(report) => {
             println!("{report}");
             ExitCode::SUCCESS
+        }
+        Err(e) if output == crate::verify::Output::Json && e.starts_with('{') => {
+            println!("{e}");
+            eprintln!("Verification FAILED");
+            ExitCode::FAILURE
         }
         Err(e) => {
             eprintln!("Verification FAILED: {e}");
@@ -458,6 +660,7 @@ fn tree(a: &TreeArgs) -> Result<String, String> {
         target,
         digest,
         legacy: sigs,
+        attestations,
         bundles,
         ..
     } = attached(&a.image, &a.registry)?;
@@ -466,8 +669,18 @@ fn tree(a: &TreeArgs) -> Result<String, String> {
         .map(|s| {
             serde_json::json!({
                 "payloadDigest": Digest::sha256_of(&s.payload).to_string(),
-                "signer": if s.certificate_pem.is_some() { "certificate" } else { "key" },
-                "logged": s.rekor.is_some(),
+                "signer": if s.material.certificate_pem.is_some() { "certificate" } else { "key" },
+                "logged": s.material.rekor.is_some(),
+            })
+        })
+        .collect();
+    let attestation_json: Vec<serde_json::Value> = attestations
+        .iter()
+        .map(|s| {
+            serde_json::json!({
+                "predicateType": s.predicate_type,
+                "signer": if s.material.certificate_pem.is_some() { "certificate" } else { "key" },
+                "logged": s.material.rekor.is_some(),
             })
         })
         .collect();
@@ -486,6 +699,7 @@ fn tree(a: &TreeArgs) -> Result<String, String> {
         return Ok(serde_json::json!({
             "image": target.to_string(),
             "legacySignatures": {"tag": legacy::signature_tag(&digest), "signatures": legacy_json},
+            "legacyAttestations": {"tag": legacy::attestation_tag(&digest), "attestations": attestation_json},
             "bundles": bundle_json,
         })
         .to_string());
@@ -500,6 +714,19 @@ fn tree(a: &TreeArgs) -> Result<String, String> {
         out.push(format!(
             "    {} signed with a {}, {}",
             s["payloadDigest"].as_str().unwrap_or_default(),
+            s["signer"].as_str().unwrap_or_default(),
+            if s["logged"] == true { "logged" } else { "not logged" }
+        ));
+    }
+    out.push(format!(
+        "  legacy attestations (tag {}): {}",
+        legacy::attestation_tag(&digest),
+        attestations.len()
+    ));
+    for s in &attestation_json {
+        out.push(format!(
+            "    {} signed with a {}, {}",
+            s["predicateType"].as_str().unwrap_or("-"),
             s["signer"].as_str().unwrap_or_default(),
             if s["logged"] == true { "logged" } else { "not logged" }
         ));
@@ -556,24 +783,44 @@ fn download_signatures(a: &DownloadSignatureArgs) -> Result<Vec<String>, String>
             serde_json::json!({
                 "Base64Signature": b64(&s.signature),
                 "Payload": b64(&s.payload),
-                "Cert": s.certificate_pem,
-                "Chain": s.chain_pem,
-                "Bundle": s.rekor,
+                "Cert": s.material.certificate_pem,
+                "Chain": s.material.chain_pem,
+                "Bundle": s.material.rekor,
             })
             .to_string(),
         );
     }
     for referrer in bundles {
-        let json = referrers::fetch_bundle(&reg, &target, &referrer).map_err(|e| e.to_string())?;
-        let v: serde_json::Value = serde_json::from_slice(&json)
-            .map_err(|e| format!("the bundle of referrer {} is not JSON: {e}", referrer.digest))?;
-        lines.push(v.to_string());
+        lines.push(referrer_bundle_line(
+            &reg,
+            &target,
+            &referrer,
+            referrers::MAX_BUNDLE_BYTES,
+        )?);
     }
     Ok(lines)
 }
 
+/// The bundle a referrer holds, as one line of JSON (unverified).
+pub(crate) fn referrer_bundle_line(
+    reg: &Registry,
+    target: &Reference,
+    referrer: &referrers::Descriptor,
+    max: u64,
+) -> Result<String, String> {
+    let json = referrers::fetch_bundle(reg, target, referrer, max).map_err(|e| e.to_string())?;
+    let v: serde_json::Value = serde_json::from_slice(&json)
+        .map_err(|e| format!("the bundle of referrer {} is not JSON: {e}", referrer.digest))?;
+    Ok(v.to_string())
+}
+
 pub fn download_signature(a: DownloadSignatureArgs) -> ExitCode {
-    match download_signatures(&a) {
+    print_lines(download_signatures(&a))
+}
+
+/// Prints a download's JSON lines, or its error.
+pub(crate) fn print_lines(lines: Result<Vec<String>, String>) -> ExitCode {
+    match lines {
         Ok(lines) => {
             for l in lines {
                 println!("{l}");

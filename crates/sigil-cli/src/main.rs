@@ -1,5 +1,6 @@
 //! `sigil`: Sigstore signing and verification from the command line.
 
+mod attest;
 mod copy;
 mod image;
 mod instance;
@@ -36,7 +37,7 @@ enum Command {
     /// Sign a file, or an in-toto statement as DSSE (the sigstore-conformance interface).
     SignBundle(sign::SignBundleArgs),
     /// Sign an in-toto statement about a file (subject: its name and SHA-256) as DSSE.
-    Attest(sign::AttestArgs),
+    AttestBlob(sign::AttestArgs),
     /// Run and describe the transparency log (Rekor v1 and v2 APIs, C2SP tiles).
     #[command(subcommand)]
     Log(log::LogCommand),
@@ -51,11 +52,18 @@ enum Command {
     /// Generate a P-256 key pair for signing without an identity: PREFIX.key, encrypted with a password in
     /// cosign's format (from SIGIL_PASSWORD or COSIGN_PASSWORD, the terminal, or standard input), and PREFIX.pub.
     GenerateKeyPair(keys::GenerateKeyPairArgs),
-    /// Sign a container image in its registry with a key (cosign's `sha256-<digest>.sig` layout).
+    /// Sign a container image in its registry, keyless or with a key: a bundle attached as an OCI referrer, or
+    /// cosign's legacy `sha256-<digest>.sig` layout.
     Sign(image::SignImageArgs),
-    /// Verify the signatures attached to a container image with a public key.
+    /// Verify the signatures attached to a container image, against an identity or a public key.
     Verify(image::VerifyImageArgs),
-    /// List what is attached to a container image (signatures in both layouts); verifies nothing.
+    /// Attest about a container image: an in-toto statement with the given predicate, signed and attached
+    /// (a bundle referrer, or cosign's legacy `sha256-<digest>.att` layout).
+    Attest(attest::AttestImageArgs),
+    /// Verify the attestations of a container image of one predicate type, and check them against a policy.
+    VerifyAttestation(attest::VerifyAttestationArgs),
+    /// List what is attached to a container image (signatures and attestations in both layouts); verifies
+    /// nothing.
     Tree(image::TreeArgs),
     /// Download what is attached to a container image.
     #[command(subcommand)]
@@ -69,6 +77,9 @@ enum Download {
     /// The signatures of an image, one JSON object per line (legacy ones with cosign's field names, bundles as
     /// they are); verifies nothing.
     Signature(image::DownloadSignatureArgs),
+    /// The attestations of an image, one JSON object per line (legacy ones as DSSE envelopes, referrers as
+    /// bundles); verifies nothing.
+    Attestation(attest::DownloadAttestationArgs),
 }
 
 /// The wall clock in Unix seconds: the CLI's only clock read (libraries take time as a parameter).
@@ -86,13 +97,16 @@ fn main() -> ExitCode {
         Command::Log(cmd) => log::run(cmd),
         Command::SignBlob(args) => sign::sign_blob(args),
         Command::SignBundle(args) => sign::sign_bundle(args),
-        Command::Attest(args) => sign::attest(args),
+        Command::AttestBlob(args) => sign::attest(args),
+        Command::Attest(args) => attest::attest_image(args),
+        Command::VerifyAttestation(args) => attest::verify_attestation_image(args),
         Command::Serve(args) => serve::serve(args),
         Command::GenerateKeyPair(args) => keys::generate_key_pair(args),
         Command::Sign(args) => image::sign_image(args),
         Command::Verify(args) => image::verify_image(args),
         Command::Tree(args) => image::tree_image(args),
         Command::Download(Download::Signature(args)) => image::download_signature(args),
+        Command::Download(Download::Attestation(args)) => attest::download_attestation(args),
         Command::Quickstart(args) => quickstart::run(args),
         Command::DevToken(args) => serve::dev_token(&args),
         Command::Copy(args) => copy::copy(args),

@@ -212,7 +212,7 @@ fn finish(r: Result<(Signed, PathBuf), String>) -> ExitCode {
     }
 }
 
-fn read_limited(path: &Path, max: usize, what: &str) -> Result<Vec<u8>, String> {
+pub(crate) fn read_limited(path: &Path, max: usize, what: &str) -> Result<Vec<u8>, String> {
     let f = std::fs::File::open(path).map_err(|e| format!("reading {what} {}: {e}", path.display()))?;
     let mut out = Vec::new();
     f.take(u64::try_from(max).unwrap_or(u64::MAX).saturating_add(1))
@@ -260,7 +260,13 @@ const MAX_CA_BUNDLE_BYTES: usize = 1 << 20;
 
 /// The HTTP client: the built-in Mozilla roots, or the certificates of `--ca-bundle` / `SSL_CERT_FILE`.
 pub(crate) fn http_client(a: &InstanceArgs) -> Result<HttpClient, String> {
-    let bundle = a.ca_bundle.clone().or_else(|| {
+    http_client_trusting(a.ca_bundle.as_deref())
+}
+
+/// An HTTP client trusting the CA certificates in `ca_bundle`, else those of `SSL_CERT_FILE`, else the built-in
+/// Mozilla roots.
+pub(crate) fn http_client_trusting(ca_bundle: Option<&Path>) -> Result<HttpClient, String> {
+    let bundle = ca_bundle.map(Path::to_path_buf).or_else(|| {
         std::env::var_os("SSL_CERT_FILE")
             .filter(|v| !v.is_empty())
             .map(PathBuf::from)

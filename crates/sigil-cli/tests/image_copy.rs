@@ -1,7 +1,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 //! `sigil copy SRC DST` between two real registries (Debian's docker-registry 2.8): an image signed with a key
 //! in both of cosign's layouts (air-gapped: no Sigstore service is contacted), copied to another registry, verifies
-//! there by digest and by tag; `--sig-only` copies the signatures without the image; a different `.sig` manifest
+//! there by digest and by tag, with its attestation; `--sig-only` copies the signatures without the image; a different `.sig` manifest
 //! at the destination is refused without `--force` (nothing written) and replaced with it.
 
 #[path = "../../sigil-oci/tests/common/mod.rs"]
@@ -63,6 +63,30 @@ fn copy_signed_images_between_registries() {
     sign(w, &src_at, "release.key", false);
     let out = ok("verify at the source", &mut verify(w, &src_at, "release.pub"));
     assert!(out.contains("2 of 2 signatures"), "{out}");
+    // An attestation in the legacy `.att` layout travels too.
+    std::fs::write(
+        w.join("predicate.json"),
+        r#"{"builder":{"id":"https://ci.example.test"}}"#,
+    )
+    .unwrap();
+    ok(
+        "attest",
+        &mut sigil(
+            w,
+            &[
+                "attest",
+                &src_at,
+                "--predicate",
+                "predicate.json",
+                "--type",
+                "slsaprovenance1",
+                "--key",
+                "release.key",
+                "--tlog-upload=false",
+                "--new-bundle-format=false",
+            ],
+        ),
+    );
 
     // To another registry, the source's tag reused.
     let dst = format!("{}/mirror/app", b.host);
@@ -93,6 +117,22 @@ fn copy_signed_images_between_registries() {
         &mut verify(w, &format!("{dst}:v1"), "release.pub"),
     );
     fails("verify the copy with another key", &mut verify(w, &dst_at, "other.pub"));
+    let out = ok(
+        "verify-attestation of the copy",
+        &mut sigil(
+            w,
+            &[
+                "verify-attestation",
+                &dst_at,
+                "--type",
+                "slsaprovenance1",
+                "--key",
+                "release.pub",
+                "--insecure-ignore-tlog",
+            ],
+        ),
+    );
+    assert!(out.contains("1 of 1 attestations"), "{out}");
 
     // Again, as JSON: everything is there already.
     let out = ok(
@@ -107,7 +147,7 @@ fn copy_signed_images_between_registries() {
     assert!(report["blobs"]["present"].as_u64().unwrap() >= 4, "{report}");
     let manifests = report["manifests"].as_array().unwrap();
     let roles: Vec<&str> = manifests.iter().map(|m| m["role"].as_str().unwrap()).collect();
-    assert_eq!(roles, ["image", "signatures", "referrer"], "{report}");
+    assert_eq!(roles, ["image", "signatures", "attestations", "referrer"], "{report}");
     assert!(manifests.iter().all(|m| m["result"] == "present"), "{report}");
     assert_eq!(
         manifests[1]["tag"],

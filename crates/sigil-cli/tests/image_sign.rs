@@ -413,15 +413,25 @@ fn sign_and_verify_in_the_bundle_layout() {
     let b = push_image(reg, &repo, b"B", "b");
     let (image_a, image_b) = (format!("{}@{a}", repo.name()), format!("{}@{b}", repo.name()));
     s.keygen("release");
-    ok(
+    let out = ok(
         "sign A (bundle layout, key)",
-        &mut s.sign_new(&image_a, &["--key", "release.key"]),
+        &mut s.sign_new(&image_a, &["--key", "release.key", "--output", "json"]),
     );
+    let signed: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(signed["layout"], "referrer", "{signed}");
+    assert_eq!(signed["image"], image_a.as_str());
     let out = ok("verify A", &mut s.verify(&image_a, "release.pub", &[]));
     assert!(
         out.contains("1 of 1 signatures") && out.contains("bundle sha256:"),
         "{out}"
     );
+    let out = ok(
+        "verify A, JSON",
+        &mut s.verify(&image_a, "release.pub", &["--output", "json"]),
+    );
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["verified"], 1, "{v}");
+    assert_eq!(v["results"][0]["location"], signed["location"], "{v}");
 
     // What is in the registry: an index under the referrers tag, listing a manifest whose subject is A.
     let index = reg
@@ -505,4 +515,260 @@ fn sign_and_verify_in_the_bundle_layout() {
         &mut s.verify(&image_b, "release.pub", &[]),
     );
     assert!(r.stderr.contains(&format!("not {b}")), "{}", r.stderr);
+
+    // The image manifest altered in the registry's storage (same length, still a manifest): refused when it is
+    // read, before any signature is looked at.
+    let path = s.registry.blob_path(a.hex());
+    let original = std::fs::read_to_string(&path).unwrap();
+    let config_digest = serde_json::from_str::<serde_json::Value>(&original).unwrap()["config"]["digest"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let changed = original.replacen(&config_digest[7..15], "00000000", 1);
+    assert_ne!(changed, original);
+    std::fs::write(&path, changed).unwrap();
+    let r = fails(
+        "verify A with its manifest altered",
+        &mut s.verify(&image_a, "release.pub", &[]),
+    );
+    assert!(
+        r.stderr.contains(&format!("resolving {image_a}")) && r.stderr.contains("digest mismatch"),
+        "{}",
+        r.stderr
+    );
+}
+
+impl Setup {
+    /// `sigil attest IMAGE` with an SLSA v1 predicate from `predicate.json`, plus `extra`.
+    fn attest(&self, image: &str, extra: &[&str]) -> Command {
+        let mut c = cmd(SIGIL);
+        c.args([
+            "attest",
+            image,
+            "--predicate",
+            "predicate.json",
+            "--type",
+            "slsaprovenance1",
+        ])
+        .arg("--trust-config")
+        .arg(&self.trust_config)
+        .args(extra)
+        .env("COSIGN_PASSWORD", "pw")
+        .env_remove("SIGIL_PASSWORD")
+        .current_dir(self.tmp.path());
+        c
+    }
+
+    /// `sigil verify-attestation IMAGE --type slsaprovenance1` with `args`.
+    fn verify_attestation(&self, image: &str, args: &[&str]) -> Command {
+        let mut c = cmd(SIGIL);
+        c.args(["verify-attestation", image, "--type", "slsaprovenance1"])
+            .args(args)
+            .arg("--trusted-root")
+            .arg(self.dir.join("trusted_root.json"))
+            .current_dir(self.tmp.path());
+        c
+    }
+}
+
+/// Attestations in both layouts: with a key in the legacy `.att` layout (Rekor v1) and keylessly as a bundle
+/// referrer; `verify-attestation` by predicate type with a passing and a failing predicate policy; `download
+/// attestation` and `tree`; an attestation copied onto another image's `.att` tag, an altered envelope and an
+/// altered referrer bundle, each refused with the step named.
+#[test]
+fn attest_and_verify_attestations_in_both_layouts() {
+    let s = Setup::new(TestRegistry::start(), client());
+    let (w, reg, repo) = (s.tmp.path(), &s.reg, s.repo.clone());
+    let a = push_image(reg, &repo, b"A", "a");
+    let b = push_image(reg, &repo, b"B", "b");
+    let (image_a, image_b) = (format!("{}@{a}", repo.name()), format!("{}@{b}", repo.name()));
+    s.keygen("release");
+    let predicate = serde_json::json!({
+        "buildDefinition": {
+            "buildType": "https://ci.example.test/build/v1",
+            "externalParameters": {"repository": "https://git.example.test/team/app"},
+        },
+        "runDetails": {"builder": {"id": "https://ci.example.test/builder"}},
+    });
+    std::fs::write(w.join("predicate.json"), predicate.to_string()).unwrap();
+    let pass = serde_json::json!({"rules": [
+        {"path": "$.predicate.buildDefinition.buildType", "equals": "https://ci.example.test/build/v1"},
+        {"path": "$.predicate.runDetails.builder.id", "matches": "https://ci\\.example\\.test/.*"},
+        {"path": "$.subject[*].digest.sha256", "equals": a.hex()},
+    ]});
+    std::fs::write(w.join("pass.json"), pass.to_string()).unwrap();
+    let fail = serde_json::json!({"rules": [
+        {"path": "$.predicate.runDetails.builder.id", "equals": "https://ci.other.test/builder"},
+    ]});
+    std::fs::write(w.join("fail.json"), fail.to_string()).unwrap();
+
+    // With a key, legacy layout; keylessly, bundle layout.
+    ok(
+        "attest A (key, legacy)",
+        &mut s.attest(&image_a, &["--key", "release.key", "--new-bundle-format=false"]),
+    );
+    let (token, issuer) = s.token("alice@example.test");
+    ok(
+        "attest A (keyless, bundle)",
+        &mut s.attest(&image_a, &["--identity-token", &token]),
+    );
+    let by_key = ["--key", "release.pub"];
+    let as_alice = [
+        "--certificate-identity",
+        "alice@example.test",
+        "--certificate-oidc-issuer",
+        issuer.as_str(),
+    ];
+    let out = ok(
+        "verify-attestation A with the key and a passing policy",
+        &mut s.verify_attestation(&image_a, &[&by_key[..], &["--policy", "pass.json"]].concat()),
+    );
+    assert!(
+        out.contains("1 of 2 attestations") && out.contains("passed the policy"),
+        "{out}"
+    );
+    let out = ok(
+        "verify-attestation A as alice, JSON",
+        &mut s.verify_attestation(
+            &image_a,
+            &[&as_alice[..], &["--policy", "pass.json", "--output", "json"]].concat(),
+        ),
+    );
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["verified"], 1, "{v}");
+    assert_eq!(v["attestations"][0]["statement"]["predicate"], predicate, "{v}");
+    assert_eq!(
+        v["attestations"][0]["statement"]["subject"][0]["digest"]["sha256"],
+        a.hex()
+    );
+    // A failing policy fails the command and names the rule; so does another predicate type.
+    for who in [&by_key[..], &as_alice[..]] {
+        let r = fails(
+            "verify-attestation A with a failing policy",
+            &mut s.verify_attestation(&image_a, &[who, &["--policy", "fail.json"]].concat()),
+        );
+        assert!(
+            r.stderr.contains("failed the policy") && r.stderr.contains("$.predicate.runDetails.builder.id"),
+            "{}",
+            r.stderr
+        );
+    }
+    let mut c = cmd(SIGIL);
+    c.args(["verify-attestation", &image_a, "--type", "cyclonedx"])
+        .args(by_key)
+        .arg("--trusted-root")
+        .arg(s.dir.join("trusted_root.json"))
+        .current_dir(w);
+    let r = fails("verify-attestation A as CycloneDX", &mut c);
+    assert!(
+        r.stderr
+            .contains("no verified attestation of type https://cyclonedx.org/bom"),
+        "{}",
+        r.stderr
+    );
+    // Signatures are not attestations, and attestations are not signatures.
+    fails(
+        "verify A (only attestations)",
+        &mut s.verify(&image_a, "release.pub", &[]),
+    );
+
+    // What is attached, and downloading it: the legacy envelope, then the bundle.
+    let out = ok(
+        "download attestation A",
+        cmd(SIGIL).args(["download", "attestation", &image_a]).current_dir(w),
+    );
+    let lines: Vec<serde_json::Value> = out.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.len(), 2, "{out}");
+    assert_eq!(lines[0]["payloadType"], "application/vnd.in-toto+json");
+    assert!(lines[1]["dsseEnvelope"].is_object(), "{}", lines[1]);
+    let out = ok(
+        "tree A",
+        cmd(SIGIL).args(["tree", &image_a, "--output", "json"]).current_dir(w),
+    );
+    let t: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        t["legacyAttestations"]["attestations"][0]["predicateType"],
+        "https://slsa.dev/provenance/v1"
+    );
+    assert_eq!(t["bundles"][0]["predicateType"], "https://slsa.dev/provenance/v1");
+
+    // Tag confusion: A's `.att` manifest under B's tag. The statement's subject is A, so B has none.
+    let att_tag = |d| sigil_oci::legacy::attestation_tag(d);
+    let att_a = reg.manifest(&repo.with_tag(&att_tag(&a)).unwrap()).unwrap().unwrap();
+    reg.put_manifest(&repo, Some(&att_tag(&b)), &att_a.bytes, &att_a.media_type)
+        .unwrap();
+    let r = fails(
+        "verify-attestation B with A's attestation",
+        &mut s.verify_attestation(&image_b, &by_key),
+    );
+    assert!(r.stderr.contains("ARTIFACT_DIGEST_MISMATCH"), "{}", r.stderr);
+
+    // An altered envelope: the statement's predicate changed, the signature kept.
+    let forge = |payload: &serde_json::Value| -> serde_json::Value {
+        let statement = sigil_bundle::encoding::decode_base64(payload.as_str().unwrap()).unwrap();
+        let forged = String::from_utf8(statement)
+            .unwrap()
+            .replace("https://ci.example.test/builder", "https://ci.other.test/builder");
+        sigil_bundle::encoding::encode_base64(forged.as_bytes()).into()
+    };
+    let mut m: serde_json::Value = serde_json::from_slice(&att_a.bytes).unwrap();
+    let layer: sigil_oci::Digest = m["layers"][0]["digest"].as_str().unwrap().parse().unwrap();
+    let mut envelope: serde_json::Value = serde_json::from_slice(&reg.blob(&repo, &layer, 1 << 20).unwrap()).unwrap();
+    envelope["payload"] = forge(&envelope["payload"]);
+    let forged_blob = serde_json::to_vec(&envelope).unwrap();
+    m["layers"][0]["digest"] = reg.push_blob(&repo, &forged_blob).unwrap().to_string().into();
+    m["layers"][0]["size"] = forged_blob.len().into();
+    reg.put_manifest(
+        &repo,
+        Some(&att_tag(&a)),
+        &serde_json::to_vec(&m).unwrap(),
+        &att_a.media_type,
+    )
+    .unwrap();
+    let r = fails(
+        "verify-attestation A with an altered envelope",
+        &mut s.verify_attestation(&image_a, &by_key),
+    );
+    assert!(
+        r.stderr.contains("attestation 1") && r.stderr.contains("SIGNATURE_INVALID"),
+        "{}",
+        r.stderr
+    );
+
+    // An altered referrer: the bundle's statement changed, pushed as a new referrer in place of the real one.
+    let index_ref = repo.with_tag(&sigil_oci::referrers::referrers_tag(&a)).unwrap();
+    let index = reg.manifest(&index_ref).unwrap().unwrap();
+    let mut index_json: serde_json::Value = serde_json::from_slice(&index.bytes).unwrap();
+    let referrer: sigil_oci::Digest = index_json["manifests"][0]["digest"].as_str().unwrap().parse().unwrap();
+    let referrer_manifest = reg.manifest(&repo.with_digest(referrer)).unwrap().unwrap();
+    let mut rm: serde_json::Value = serde_json::from_slice(&referrer_manifest.bytes).unwrap();
+    let bundle_digest: sigil_oci::Digest = rm["layers"][0]["digest"].as_str().unwrap().parse().unwrap();
+    let mut bundle: serde_json::Value =
+        serde_json::from_slice(&reg.blob(&repo, &bundle_digest, 1 << 20).unwrap()).unwrap();
+    bundle["dsseEnvelope"]["payload"] = forge(&bundle["dsseEnvelope"]["payload"]);
+    let forged_bundle = serde_json::to_vec(&bundle).unwrap();
+    rm["layers"][0]["digest"] = reg.push_blob(&repo, &forged_bundle).unwrap().to_string().into();
+    rm["layers"][0]["size"] = forged_bundle.len().into();
+    let forged_manifest = serde_json::to_vec(&rm).unwrap();
+    let forged_referrer = reg
+        .put_manifest(&repo, None, &forged_manifest, &referrer_manifest.media_type)
+        .unwrap();
+    index_json["manifests"][0]["digest"] = forged_referrer.to_string().into();
+    index_json["manifests"][0]["size"] = forged_manifest.len().into();
+    reg.put_manifest(
+        &repo,
+        index_ref.tag(),
+        &serde_json::to_vec(&index_json).unwrap(),
+        &index.media_type,
+    )
+    .unwrap();
+    let r = fails(
+        "verify-attestation A with an altered referrer",
+        &mut s.verify_attestation(&image_a, &as_alice),
+    );
+    assert!(
+        r.stderr.contains(&format!("bundle {forged_referrer}")) && r.stderr.contains("SIGNATURE_INVALID"),
+        "{}",
+        r.stderr
+    );
 }

@@ -137,7 +137,7 @@ fn sign_and_attest_against_sigil_serve_then_verify() {
             &format!("attest --rekor-version {v}"),
             cmd(SIGIL)
                 .args([
-                    "attest",
+                    "attest-blob",
                     "--predicate",
                     "predicate.json",
                     "--type",

@@ -74,7 +74,7 @@ fn sigil_signs_against_the_log_and_a_fulcio_double() {
     ok(
         "attest",
         &mut sigil(&[
-            "attest",
+            "attest-blob",
             "--predicate",
             "predicate.json",
             "--type",

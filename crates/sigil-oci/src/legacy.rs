@@ -6,7 +6,7 @@
 //! digest and the repository it was signed for), and its annotations carry the signature and, when it was
 //! logged, the certificate, chain and Rekor v1 entry with its signed entry timestamp.
 //!
-//! Reading is bounded: at most [`MAX_SIGNATURES`] layers and [`MAX_PAYLOAD_BYTES`] per payload. A
+//! Reading is bounded: at most [`MAX_ATTACHMENTS`] layers and [`MAX_PAYLOAD_BYTES`] per payload. A
 //! signature is usable only through [`LegacySignature::to_bundle`], which turns it into a Sigstore bundle for
 //! `sigil-verify`: there is no second verification path for images.
 
@@ -19,6 +19,7 @@ use sigil_bundle::bundle::{
     HashOutput, InclusionPromise, KindVersion, LogId, MEDIA_TYPE_V0_1, MessageSignature, PublicKeyIdentifier,
     VerificationMaterial, X509Certificate, X509CertificateChain,
 };
+use sigil_bundle::dsse::Envelope;
 use sigil_bundle::encoding::Int64;
 use sigil_bundle::{Bundle, Bytes, TransparencyLogEntry};
 
@@ -29,10 +30,16 @@ pub const SIGNATURE_ANNOTATION: &str = "dev.cosignproject.cosign/signature";
 pub const CERTIFICATE_ANNOTATION: &str = "dev.sigstore.cosign/certificate";
 pub const CHAIN_ANNOTATION: &str = "dev.sigstore.cosign/chain";
 pub const BUNDLE_ANNOTATION: &str = "dev.sigstore.cosign/bundle";
+/// The layer media type of an attestation: its blob is the DSSE envelope JSON.
+pub const DSSE_MEDIA_TYPE: &str = "application/vnd.dsse.envelope.v1+json";
+/// The annotation naming an attestation layer's predicate type.
+pub const PREDICATE_TYPE_ANNOTATION: &str = "predicateType";
+/// Largest attestation envelope read (an SBOM predicate can be large).
+pub const MAX_ENVELOPE_BYTES: u64 = 16 << 20;
 /// The `type` of a simple-signing payload for an image signature.
 pub const SIGNATURE_TYPE: &str = "cosign container image signature";
-/// Most signatures read from one `.sig` manifest.
-pub const MAX_SIGNATURES: usize = 100;
+/// Most signatures (or attestations) read from one `.sig` (`.att`) manifest.
+pub const MAX_ATTACHMENTS: usize = 100;
 /// Largest simple-signing payload read.
 pub const MAX_PAYLOAD_BYTES: u64 = 64 << 10;
 const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
@@ -41,7 +48,12 @@ const MAX_ANNOTATION_BYTES: usize = 64 << 10;
 
 /// The tag holding the legacy signatures of `digest`.
 pub fn signature_tag(digest: &Digest) -> String {
-    format!("{}.sig", digest.tag_prefix())
+    format!("{}.{}", digest.tag_prefix(), SIGNATURES.suffix)
+}
+
+/// The tag holding the legacy attestations of `digest`.
+pub fn attestation_tag(digest: &Digest) -> String {
+    format!("{}.{}", digest.tag_prefix(), ATTESTATIONS.suffix)
 }
 
 /// What a simple-signing payload says.
@@ -164,13 +176,9 @@ impl RekorAnnotation {
     }
 }
 
-/// One signature of the legacy layout.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LegacySignature {
-    /// The simple-signing payload, as signed.
-    pub payload: Vec<u8>,
-    /// The raw signature (decoded from base64).
-    pub signature: Vec<u8>,
+/// The certificate, chain and log entry of a legacy attachment (its layer annotations).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LegacyMaterial {
     /// Keyless: the leaf certificate and the rest of the chain, PEM.
     pub certificate_pem: Option<String>,
     pub chain_pem: Option<String>,
@@ -178,10 +186,36 @@ pub struct LegacySignature {
     pub rekor: Option<RekorAnnotation>,
 }
 
-impl LegacySignature {
-    fn annotations(&self) -> Result<BTreeMap<String, String>, Error> {
-        let mut a = BTreeMap::new();
-        a.insert(SIGNATURE_ANNOTATION.to_string(), B64.encode(&self.signature));
+impl LegacyMaterial {
+    /// From a bundle made by the signing flow (a Rekor v1 entry, if any, must carry its signed entry timestamp).
+    pub fn from_bundle(bundle: &Bundle) -> Result<Self, Error> {
+        let m = &bundle.verification_material;
+        let rekor = m.tlog_entries.first().map(RekorAnnotation::from_entry).transpose()?;
+        let certificate_pem = m
+            .certificate
+            .as_ref()
+            .map(|c| sigil_crypto::pem_encode("CERTIFICATE", &c.raw_bytes.0));
+        Ok(Self {
+            certificate_pem,
+            chain_pem: None,
+            rekor,
+        })
+    }
+
+    fn read(annotations: &BTreeMap<String, String>) -> Result<Self, Error> {
+        let rekor = annotations
+            .get(BUNDLE_ANNOTATION)
+            .map(|j| serde_json::from_str::<RekorAnnotation>(j))
+            .transpose()
+            .map_err(|e| Error::Signature(format!("{BUNDLE_ANNOTATION}: {e}")))?;
+        Ok(Self {
+            certificate_pem: annotations.get(CERTIFICATE_ANNOTATION).cloned(),
+            chain_pem: annotations.get(CHAIN_ANNOTATION).cloned(),
+            rekor,
+        })
+    }
+
+    fn write(&self, a: &mut BTreeMap<String, String>) -> Result<(), Error> {
         if let Some(c) = &self.certificate_pem {
             a.insert(CERTIFICATE_ANNOTATION.to_string(), c.clone());
         }
@@ -192,12 +226,12 @@ impl LegacySignature {
             let json = serde_json::to_string(r).map_err(|e| Error::Signature(e.to_string()))?;
             a.insert(BUNDLE_ANNOTATION.to_string(), json);
         }
-        Ok(a)
+        Ok(())
     }
 
-    /// The signature as a Sigstore bundle (v0.1: a Rekor v1 entry with its promise, no inclusion proof), for
-    /// `sigil-verify` with the payload as the artifact.
-    pub fn to_bundle(&self) -> Result<Bundle, Error> {
+    /// The verification material of a v0.1 bundle: the key hint or the certificate chain, and the Rekor v1
+    /// entry with its promise (no inclusion proof).
+    fn verification_material(&self) -> Result<VerificationMaterial, Error> {
         let pem_ders = |pem: &str| -> Result<Vec<Vec<u8>>, Error> {
             Ok(sigil_crypto::pem_blocks(pem)
                 .map_err(|e| Error::Signature(format!("certificate annotation: {e}")))?
@@ -229,15 +263,40 @@ impl LegacySignature {
             Some(r) => vec![r.to_entry()?],
             None => Vec::new(),
         };
+        Ok(VerificationMaterial {
+            public_key,
+            x509_certificate_chain: chain,
+            certificate: None,
+            tlog_entries: entries,
+            timestamp_verification_data: None,
+        })
+    }
+}
+
+/// One signature of the legacy layout.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LegacySignature {
+    /// The simple-signing payload, as signed.
+    pub payload: Vec<u8>,
+    /// The raw signature (decoded from base64).
+    pub signature: Vec<u8>,
+    pub material: LegacyMaterial,
+}
+
+impl LegacySignature {
+    fn annotations(&self) -> Result<BTreeMap<String, String>, Error> {
+        let mut a = BTreeMap::new();
+        a.insert(SIGNATURE_ANNOTATION.to_string(), B64.encode(&self.signature));
+        self.material.write(&mut a)?;
+        Ok(a)
+    }
+
+    /// The signature as a Sigstore bundle (v0.1: a Rekor v1 entry with its promise, no inclusion proof), for
+    /// `sigil-verify` with the payload as the artifact.
+    pub fn to_bundle(&self) -> Result<Bundle, Error> {
         Ok(Bundle {
             media_type: MEDIA_TYPE_V0_1.to_string(),
-            verification_material: VerificationMaterial {
-                public_key,
-                x509_certificate_chain: chain,
-                certificate: None,
-                tlog_entries: entries,
-                timestamp_verification_data: None,
-            },
+            verification_material: self.material.verification_material()?,
             message_signature: Some(MessageSignature {
                 message_digest: Some(HashOutput {
                     algorithm: "SHA2_256".into(),
@@ -246,6 +305,39 @@ impl LegacySignature {
                 signature: Bytes(self.signature.clone()),
             }),
             dsse_envelope: None,
+        })
+    }
+}
+
+/// One attestation of the legacy layout: a DSSE envelope over an in-toto statement.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LegacyAttestation {
+    /// The envelope, as its layer holds it.
+    pub envelope: Envelope,
+    /// The `predicateType` annotation (unauthenticated: the signed statement is what counts).
+    pub predicate_type: Option<String>,
+    pub material: LegacyMaterial,
+}
+
+impl LegacyAttestation {
+    fn annotations(&self) -> Result<BTreeMap<String, String>, Error> {
+        let mut a = BTreeMap::new();
+        // cosign writes an empty signature annotation on attestation layers: the signature is in the envelope.
+        a.insert(SIGNATURE_ANNOTATION.to_string(), String::new());
+        if let Some(t) = &self.predicate_type {
+            a.insert(PREDICATE_TYPE_ANNOTATION.to_string(), t.clone());
+        }
+        self.material.write(&mut a)?;
+        Ok(a)
+    }
+
+    /// The attestation as a Sigstore bundle (v0.1) for `sigil-verify` with the image digest as the artifact.
+    pub fn to_bundle(&self) -> Result<Bundle, Error> {
+        Ok(Bundle {
+            media_type: MEDIA_TYPE_V0_1.to_string(),
+            verification_material: self.material.verification_material()?,
+            message_signature: None,
+            dsse_envelope: Some(self.envelope.clone()),
         })
     }
 }
@@ -270,112 +362,190 @@ struct ImageManifest {
     layers: Vec<Descriptor>,
 }
 
+/// A layer's annotations.
+type Annotations = BTreeMap<String, String>;
+
+/// The `.sig` or `.att` tag of an image, and what its layers hold.
+#[derive(Clone, Copy)]
+struct TagKind {
+    suffix: &'static str,
+    media_type: &'static str,
+    what: &'static str,
+    max_blob: u64,
+}
+
+const SIGNATURES: TagKind = TagKind {
+    suffix: "sig",
+    media_type: SIMPLE_SIGNING_MEDIA_TYPE,
+    what: "signature",
+    max_blob: MAX_PAYLOAD_BYTES,
+};
+const ATTESTATIONS: TagKind = TagKind {
+    suffix: "att",
+    media_type: DSSE_MEDIA_TYPE,
+    what: "attestation",
+    max_blob: MAX_ENVELOPE_BYTES,
+};
+
+impl TagKind {
+    fn tag_of(self, image: &Reference) -> Result<Reference, Error> {
+        let digest = image
+            .digest()
+            .ok_or_else(|| Error::Reference(format!("{image} names no digest")))?;
+        image.with_tag(&format!("{}.{}", digest.tag_prefix(), self.suffix))
+    }
+
+    /// The layers of this kind under the tag of `image`, each blob with its annotations; none without the tag.
+    /// Bounded by [`MAX_ATTACHMENTS`] layers and `max_blob` bytes per blob; blobs are digest-checked.
+    fn read(self, reg: &Registry, image: &Reference) -> Result<Vec<(Vec<u8>, Annotations)>, Error> {
+        let Some(manifest) = reg.manifest(&self.tag_of(image)?)? else {
+            return Ok(Vec::new());
+        };
+        let m: ImageManifest = serde_json::from_slice(&manifest.bytes)
+            .map_err(|e| Error::Signature(format!("the {} manifest is malformed: {e}", self.what)))?;
+        if m.layers.len() > MAX_ATTACHMENTS {
+            return Err(Error::TooLarge(format!(
+                "{} {}s attached to {image}, more than the {MAX_ATTACHMENTS} read",
+                m.layers.len(),
+                self.what
+            )));
+        }
+        let mut out = Vec::new();
+        for layer in m.layers.into_iter().filter(|l| l.media_type == self.media_type) {
+            if layer.annotations.values().map(String::len).sum::<usize>() > MAX_ANNOTATION_BYTES {
+                return Err(Error::TooLarge(format!("the annotations of layer {}", layer.digest)));
+            }
+            let layer_digest: Digest = layer.digest.parse()?;
+            let blob = reg.blob(image, &layer_digest, self.max_blob)?;
+            out.push((blob, layer.annotations));
+        }
+        Ok(out)
+    }
+
+    /// Appends a layer (`blob` with `annotations`) to the manifest under the tag of `image`, keeping the layers
+    /// already there (an identical layer is not added twice). Returns the new manifest's digest.
+    fn append(
+        self,
+        reg: &Registry,
+        image: &Reference,
+        blob: &[u8],
+        annotations: BTreeMap<String, String>,
+    ) -> Result<Digest, Error> {
+        let tag_ref = self.tag_of(image)?;
+        let mut layers = match reg.manifest(&tag_ref)? {
+            Some(m) => {
+                serde_json::from_slice::<ImageManifest>(&m.bytes)
+                    .map_err(|e| Error::Signature(format!("the existing {} manifest is malformed: {e}", self.what)))?
+                    .layers
+            }
+            None => Vec::new(),
+        };
+        let blob_digest = reg.push_blob(image, blob)?;
+        let new = Descriptor {
+            media_type: self.media_type.to_string(),
+            digest: blob_digest.to_string(),
+            size: blob.len() as u64,
+            annotations,
+        };
+        if !layers
+            .iter()
+            .any(|l| l.digest == new.digest && l.annotations == new.annotations)
+        {
+            if layers.len() >= MAX_ATTACHMENTS {
+                return Err(Error::TooLarge(format!(
+                    "{image} already has {MAX_ATTACHMENTS} {}s attached",
+                    self.what
+                )));
+            }
+            layers.push(new);
+        }
+        // An image config listing the layers, as cosign writes it.
+        let diff_ids: Vec<&str> = layers.iter().map(|l| l.digest.as_str()).collect();
+        let config = serde_json::to_vec(&serde_json::json!({
+            "architecture": "",
+            "config": {},
+            "created": "0001-01-01T00:00:00Z",
+            "history": [{"created": "0001-01-01T00:00:00Z"}],
+            "os": "",
+            "rootfs": {"type": "layers", "diff_ids": diff_ids},
+        }))
+        .map_err(|e| Error::Signature(e.to_string()))?;
+        let config_digest = reg.push_blob(image, &config)?;
+        let manifest = ImageManifest {
+            schema_version: 2,
+            media_type: OCI_MANIFEST.to_string(),
+            config: Descriptor {
+                media_type: OCI_CONFIG.to_string(),
+                digest: config_digest.to_string(),
+                size: config.len() as u64,
+                annotations: BTreeMap::new(),
+            },
+            layers,
+        };
+        let bytes = serde_json::to_vec(&manifest).map_err(|e| Error::Signature(e.to_string()))?;
+        reg.put_manifest(&tag_ref, tag_ref.tag(), &bytes, OCI_MANIFEST)
+    }
+}
+
 /// The signatures attached to `image` (which must name a digest) in the legacy layout, at most
-/// [`MAX_SIGNATURES`]; none if there is no `.sig` tag. Layers that are not simple-signing payloads are skipped;
+/// [`MAX_ATTACHMENTS`]; none if there is no `.sig` tag. Layers that are not simple-signing payloads are skipped;
 /// each payload is checked against its layer digest. Nothing here says whether a signature is valid.
 pub fn signatures(reg: &Registry, image: &Reference) -> Result<Vec<LegacySignature>, Error> {
-    let digest = image
-        .digest()
-        .ok_or_else(|| Error::Reference(format!("{image} names no digest")))?;
-    let Some(manifest) = reg.manifest(&image.with_tag(&signature_tag(digest))?)? else {
-        return Ok(Vec::new());
-    };
-    let m: ImageManifest = serde_json::from_slice(&manifest.bytes)
-        .map_err(|e| Error::Signature(format!("the signature manifest is malformed: {e}")))?;
-    if m.layers.len() > MAX_SIGNATURES {
-        return Err(Error::TooLarge(format!(
-            "{} signatures attached to {image}, more than the {MAX_SIGNATURES} read",
-            m.layers.len()
-        )));
-    }
-    let mut out = Vec::new();
-    for layer in m.layers.iter().filter(|l| l.media_type == SIMPLE_SIGNING_MEDIA_TYPE) {
-        if layer.annotations.values().map(String::len).sum::<usize>() > MAX_ANNOTATION_BYTES {
-            return Err(Error::TooLarge(format!("the annotations of layer {}", layer.digest)));
-        }
-        let layer_digest: Digest = layer.digest.parse()?;
-        let payload = reg.blob(image, &layer_digest, MAX_PAYLOAD_BYTES)?;
-        let signature = layer
-            .annotations
-            .get(SIGNATURE_ANNOTATION)
-            .and_then(|s| B64.decode(s).ok())
-            .ok_or_else(|| Error::Signature(format!("layer {layer_digest} has no base64 {SIGNATURE_ANNOTATION}")))?;
-        let rekor = layer
-            .annotations
-            .get(BUNDLE_ANNOTATION)
-            .map(|j| serde_json::from_str::<RekorAnnotation>(j))
-            .transpose()
-            .map_err(|e| Error::Signature(format!("{BUNDLE_ANNOTATION}: {e}")))?;
-        out.push(LegacySignature {
-            payload,
-            signature,
-            certificate_pem: layer.annotations.get(CERTIFICATE_ANNOTATION).cloned(),
-            chain_pem: layer.annotations.get(CHAIN_ANNOTATION).cloned(),
-            rekor,
-        });
-    }
-    Ok(out)
+    SIGNATURES
+        .read(reg, image)?
+        .into_iter()
+        .map(|(payload, annotations)| {
+            let signature = annotations
+                .get(SIGNATURE_ANNOTATION)
+                .and_then(|s| B64.decode(s).ok())
+                .ok_or_else(|| {
+                    Error::Signature(format!(
+                        "the layer of payload {} has no base64 {SIGNATURE_ANNOTATION}",
+                        Digest::sha256_of(&payload)
+                    ))
+                })?;
+            Ok(LegacySignature {
+                payload,
+                signature,
+                material: LegacyMaterial::read(&annotations)?,
+            })
+        })
+        .collect()
 }
 
 /// Adds `sig` to the signatures of `image` (which must name a digest): its payload as a blob, then the `.sig`
 /// manifest with the new layer appended to those already there (an identical signature is not added twice).
 /// Returns the new `.sig` manifest's digest.
 pub fn attach(reg: &Registry, image: &Reference, sig: &LegacySignature) -> Result<Digest, Error> {
-    let digest = image
-        .digest()
-        .ok_or_else(|| Error::Reference(format!("{image} names no digest")))?;
-    let sig_ref = image.with_tag(&signature_tag(digest))?;
-    let mut layers = match reg.manifest(&sig_ref)? {
-        Some(m) => {
-            serde_json::from_slice::<ImageManifest>(&m.bytes)
-                .map_err(|e| Error::Signature(format!("the existing signature manifest is malformed: {e}")))?
-                .layers
-        }
-        None => Vec::new(),
-    };
-    let payload_digest = reg.push_blob(image, &sig.payload)?;
-    let new = Descriptor {
-        media_type: SIMPLE_SIGNING_MEDIA_TYPE.to_string(),
-        digest: payload_digest.to_string(),
-        size: sig.payload.len() as u64,
-        annotations: sig.annotations()?,
-    };
-    if !layers
-        .iter()
-        .any(|l| l.digest == new.digest && l.annotations == new.annotations)
-    {
-        if layers.len() >= MAX_SIGNATURES {
-            return Err(Error::TooLarge(format!(
-                "{image} already has {MAX_SIGNATURES} signatures attached"
-            )));
-        }
-        layers.push(new);
-    }
-    // An image config listing the layers, as cosign writes it.
-    let diff_ids: Vec<&str> = layers.iter().map(|l| l.digest.as_str()).collect();
-    let config = serde_json::to_vec(&serde_json::json!({
-        "architecture": "",
-        "config": {},
-        "created": "0001-01-01T00:00:00Z",
-        "history": [{"created": "0001-01-01T00:00:00Z"}],
-        "os": "",
-        "rootfs": {"type": "layers", "diff_ids": diff_ids},
-    }))
-    .map_err(|e| Error::Signature(e.to_string()))?;
-    let config_digest = reg.push_blob(image, &config)?;
-    let manifest = ImageManifest {
-        schema_version: 2,
-        media_type: OCI_MANIFEST.to_string(),
-        config: Descriptor {
-            media_type: OCI_CONFIG.to_string(),
-            digest: config_digest.to_string(),
-            size: config.len() as u64,
-            annotations: BTreeMap::new(),
-        },
-        layers,
-    };
-    let bytes = serde_json::to_vec(&manifest).map_err(|e| Error::Signature(e.to_string()))?;
-    reg.put_manifest(&sig_ref, sig_ref.tag(), &bytes, OCI_MANIFEST)
+    SIGNATURES.append(reg, image, &sig.payload, sig.annotations()?)
+}
+
+/// The attestations attached to `image` (which must name a digest) under its `.att` tag, at most
+/// [`MAX_ATTACHMENTS`], each envelope at most [`MAX_ENVELOPE_BYTES`]. Nothing here says whether one is valid.
+pub fn attestations(reg: &Registry, image: &Reference) -> Result<Vec<LegacyAttestation>, Error> {
+    ATTESTATIONS
+        .read(reg, image)?
+        .into_iter()
+        .map(|(blob, annotations)| {
+            let envelope: Envelope = serde_json::from_slice(&blob).map_err(|e| {
+                Error::Signature(format!(
+                    "attestation layer {} is not a DSSE envelope: {e}",
+                    Digest::sha256_of(&blob)
+                ))
+            })?;
+            Ok(LegacyAttestation {
+                envelope,
+                predicate_type: annotations.get(PREDICATE_TYPE_ANNOTATION).cloned(),
+                material: LegacyMaterial::read(&annotations)?,
+            })
+        })
+        .collect()
+}
+
+/// Adds `att` to the attestations of `image` (which must name a digest) under its `.att` tag, like [`attach`].
+pub fn attach_attestation(reg: &Registry, image: &Reference, att: &LegacyAttestation) -> Result<Digest, Error> {
+    let blob = serde_json::to_vec(&att.envelope).map_err(|e| Error::Signature(e.to_string()))?;
+    ATTESTATIONS.append(reg, image, &blob, att.annotations()?)
 }
 
 #[cfg(test)]

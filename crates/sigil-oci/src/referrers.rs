@@ -7,7 +7,7 @@
 //! `/v2/<repo>/referrers/<digest>`. For those without the API (distribution 2.8 among them), the writer also
 //! maintains the *referrers tag schema*: an image index under the tag `sha256-<hex>` that lists the referrers.
 //!
-//! Reading is bounded ([`MAX_REFERRERS`], [`MAX_BUNDLE_BYTES`]). Each referrer manifest is fetched by digest
+//! Reading is bounded ([`MAX_REFERRERS`], [`MAX_BUNDLE_BYTES`], [`MAX_ATTESTATION_BUNDLE_BYTES`]). Each referrer manifest is fetched by digest
 //! (checked) and must name this image as its subject. The bundle itself is verified by `sigil-verify`, by the
 //! caller.
 
@@ -25,8 +25,10 @@ pub const PREDICATE_TYPE_ANNOTATION: &str = "dev.sigstore.bundle.predicateType";
 pub const CREATED_ANNOTATION: &str = "org.opencontainers.image.created";
 /// Most referrers read for one image.
 pub const MAX_REFERRERS: usize = 100;
-/// Largest bundle read (sigil-bundle's own limit is larger; an image signature is a few KiB).
+/// Largest signature bundle read (sigil-bundle's own limit is larger; an image signature is a few KiB).
 pub const MAX_BUNDLE_BYTES: u64 = 1 << 20;
+/// Largest attestation bundle read: its predicate may be an SBOM (the legacy layout's envelope limit).
+pub const MAX_ATTESTATION_BUNDLE_BYTES: u64 = crate::legacy::MAX_ENVELOPE_BYTES;
 const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
 const OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";
 const EMPTY_MEDIA_TYPE: &str = "application/vnd.oci.empty.v1+json";
@@ -260,8 +262,8 @@ pub fn referrers_of(reg: &Registry, image: &Reference) -> Result<Vec<Descriptor>
 }
 
 /// The bundle a referrer holds: its manifest fetched by digest, which must have `image` as subject and one
-/// bundle layer, then the bundle blob (bounded, checked).
-pub fn fetch_bundle(reg: &Registry, image: &Reference, referrer: &Descriptor) -> Result<Vec<u8>, Error> {
+/// bundle layer, then the bundle blob (at most `max` bytes, digest-checked).
+pub fn fetch_bundle(reg: &Registry, image: &Reference, referrer: &Descriptor, max: u64) -> Result<Vec<u8>, Error> {
     let digest = image
         .digest()
         .ok_or_else(|| Error::Reference(format!("{image} names no digest")))?;
@@ -292,5 +294,5 @@ pub fn fetch_bundle(reg: &Registry, image: &Reference, referrer: &Descriptor) ->
             layer.media_type
         )));
     }
-    reg.blob(image, &layer.digest.parse()?, MAX_BUNDLE_BYTES)
+    reg.blob(image, &layer.digest.parse()?, max)
 }

@@ -300,9 +300,7 @@ fn fake_signature(image: &Reference, digest: &Digest, n: u8) -> LegacySignature 
     LegacySignature {
         payload: legacy::simple_signing_payload(image, digest),
         signature: vec![n; 64],
-        certificate_pem: None,
-        chain_pem: None,
-        rekor: None,
+        material: legacy::LegacyMaterial::default(),
     }
 }
 
@@ -356,7 +354,7 @@ fn attachments_in_both_layouts_follow_the_image() {
     assert_eq!(listed, vec![theirs.to_string(), referrer.to_string()]);
     let found = referrers::bundle_referrers(&reg, &dst_at).unwrap();
     assert_eq!(
-        referrers::fetch_bundle(&reg, &dst_at, &found[1]).unwrap(),
+        referrers::fetch_bundle(&reg, &dst_at, &found[1], referrers::MAX_BUNDLE_BYTES).unwrap(),
         br#"{"bundle":1}"#
     );
     assert_eq!(

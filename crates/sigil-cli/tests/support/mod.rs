@@ -388,6 +388,9 @@ pub fn run(c: &mut Command) -> Ran {
 pub fn ok(what: &str, c: &mut Command) -> String {
     let r = run(c);
     assert!(r.status.success(), "{}", r.show(what));
+    if std::env::var_os("SHOW_OUTPUT").is_some() {
+        eprintln!("{}", r.show(what));
+    }
     r.stdout
 }
 
@@ -396,6 +399,9 @@ pub fn ok(what: &str, c: &mut Command) -> String {
 pub fn fails(what: &str, c: &mut Command) -> Ran {
     let r = run(c);
     assert!(!r.status.success(), "{} (expected a failure)", r.show(what));
+    if std::env::var_os("SHOW_OUTPUT").is_some() {
+        eprintln!("{}", r.show(what));
+    }
     r
 }
 
