@@ -4,7 +4,8 @@
 //! containers/image, reads it with its own `sigstoreSigned` policy) and in cosign 3's bundle-as-referrer layout
 //! (the referrers tag schema, since distribution 2.8 has no referrers API). Refused: a tag without `--allow-tag`, another key, a
 //! signature copied from another image's `.sig` tag (tag confusion), an altered signature annotation, a missing
-//! log entry unless explicitly accepted.
+//! log entry unless explicitly accepted. sigstore-python verifies the keyless bundles (signature and attestation)
+//! for the image digest, and refuses them for another image or identity.
 
 #[path = "../../sigil-oci/tests/common/mod.rs"]
 mod registry;
@@ -14,7 +15,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use registry::{LOGIN, TestRegistry, client, push_image};
-use sigil_oci::{Reference, Registry};
+use sigil_oci::{Digest, Reference, Registry};
 use support::{SIGIL, cmd, fails, ok, start_instance};
 
 /// `skopeo copy` of `image` under a policy that requires a sigstore signature by `public_key`: whether it
@@ -132,6 +133,33 @@ impl Setup {
             .args(args)
             .arg("--trusted-root")
             .arg(self.dir.join("trusted_root.json"))
+            .current_dir(self.tmp.path());
+        c
+    }
+
+    /// sigstore-python 4 verifying `bundle` (JSON) offline against the instance, for the artifact digest
+    /// `digest` (`sha256:<hex>`: the image's), as `identity` from `issuer`.
+    fn python_verify(
+        &self,
+        bundle: &serde_json::Value,
+        digest: &sigil_oci::Digest,
+        identity: &str,
+        issuer: &str,
+    ) -> Command {
+        let python =
+            support::clients_required("sigstore-python verifies an image bundle", &[support::Need::Python]).python;
+        let path = self.tmp.path().join(format!(
+            "{}.sigstore.json",
+            Digest::sha256_of(bundle.to_string().as_bytes()).hex()
+        ));
+        std::fs::write(&path, bundle.to_string()).unwrap();
+        let mut c = cmd(&python);
+        c.args(["-m", "sigstore", "--trust-config"])
+            .arg(&self.trust_config)
+            .args(["verify", "identity", "--offline", "--bundle"])
+            .arg(&path)
+            .args(["--cert-identity", identity, "--cert-oidc-issuer", issuer])
+            .arg(digest.to_string())
             .current_dir(self.tmp.path());
         c
     }
@@ -497,6 +525,23 @@ fn sign_and_verify_in_the_bundle_layout() {
         &mut s.verify_identity(&image_a, "alice@example.test", &issuer),
     );
     assert!(out.contains("signed by alice@example.test"), "{out}");
+    // An independent verifier: sigstore-python accepts the keyless bundle for A's digest, and only for A's.
+    let keyless = lines[1..]
+        .iter()
+        .find(|b| b["verificationMaterial"]["certificate"].is_object())
+        .expect("the keyless bundle");
+    ok(
+        "sigstore-python verifies A's keyless bundle",
+        &mut s.python_verify(keyless, &a, "alice@example.test", &issuer),
+    );
+    fails(
+        "sigstore-python: A's bundle for B",
+        &mut s.python_verify(keyless, &b, "alice@example.test", &issuer),
+    );
+    fails(
+        "sigstore-python: A's bundle as mallory",
+        &mut s.python_verify(keyless, &a, "mallory@example.test", &issuer),
+    );
     fails(
         "verify A as mallory",
         &mut s.verify_identity(&image_a, "mallory@example.test", &issuer),
@@ -681,6 +726,11 @@ fn attest_and_verify_attestations_in_both_layouts() {
     assert_eq!(lines.len(), 2, "{out}");
     assert_eq!(lines[0]["payloadType"], "application/vnd.in-toto+json");
     assert!(lines[1]["dsseEnvelope"].is_object(), "{}", lines[1]);
+    let out = ok(
+        "sigstore-python verifies A's attestation bundle",
+        &mut s.python_verify(&lines[1], &a, "alice@example.test", &issuer),
+    );
+    assert!(out.contains("https://slsa.dev/provenance/v1"), "{out}");
     let out = ok(
         "tree A",
         cmd(SIGIL).args(["tree", &image_a, "--output", "json"]).current_dir(w),
