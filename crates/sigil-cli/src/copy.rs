@@ -268,6 +268,10 @@ fn run(a: &CopyArgs) -> Result<String, String> {
                 password: password.clone(),
             },
         );
+    } else if !reg.has_credentials(dst.registry())
+        && let Some(login) = crate::image::helper_login(dst.registry())?
+    {
+        reg.add_credentials(dst.registry(), login);
     }
     let options = CopyOptions {
         scope: if a.sig_only {

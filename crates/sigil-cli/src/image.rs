@@ -25,7 +25,7 @@ use crate::unix_now;
 use crate::verify::{ExpectedSigner, IdentityArgs, IdentityFlags, TrustArgs};
 
 /// How to reach the image's registry. Logins come from these flags, else from the Docker config
-/// (`$DOCKER_CONFIG/config.json` or `~/.docker/config.json`, `auths` entries; credential helpers are not run).
+/// (`$DOCKER_CONFIG/config.json` or `~/.docker/config.json`: `auths` entries, else the credential helper it names).
 #[derive(Debug, Args)]
 pub struct RegistryArgs {
     /// Allow plain HTTP to a registry that is not on this machine (one on localhost always may).
@@ -123,22 +123,38 @@ fn docker_config_path() -> Option<PathBuf> {
     }
 }
 
-/// The registry client for `image`: its own HTTPS trust (`--registry-cacert`), logins from the flags or the
-/// Docker config.
+/// The login the Docker config's credential helper (`credHelpers`, `credsStore`) holds for `host`, if any.
+pub(crate) fn helper_login(host: &str) -> Result<Option<sigil_oci::Credentials>, String> {
+    let Some(path) = docker_config_path() else {
+        return Ok(None);
+    };
+    match sigil_oci::docker_config_helper(&path, host).map_err(|e| e.to_string())? {
+        Some(name) => sigil_oci::credential_helper::get(&name, host).map_err(|e| e.to_string()),
+        None => Ok(None),
+    }
+}
+
+/// The registry client for `image`: its own HTTPS trust (`--registry-cacert`), logins from the flags, else the
+/// Docker config's `auths`, else its credential helper for the image's registry.
 pub(crate) fn registry(a: &RegistryArgs, image: &Reference) -> Result<Registry, String> {
     let http = crate::sign::http_client_trusting(a.registry_cacert.as_deref())?;
     let mut credentials = match docker_config_path() {
         Some(path) => sigil_oci::docker_config_credentials(&path).map_err(|e| e.to_string())?,
         None => Default::default(),
     };
+    let host = image.registry().to_string();
     if let (Some(username), Some(password)) = (&a.registry_username, &a.registry_password) {
         credentials.insert(
-            image.registry().to_string(),
+            host,
             sigil_oci::Credentials {
                 username: username.clone(),
                 password: password.clone(),
             },
         );
+    } else if !credentials.contains_key(&host)
+        && let Some(login) = helper_login(&host)?
+    {
+        credentials.insert(host, login);
     }
     Ok(Registry::new(
         &http,

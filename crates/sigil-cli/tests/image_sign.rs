@@ -430,6 +430,58 @@ fn signing_in_a_registry_with_a_login() {
             .env("DOCKER_CONFIG", &docker_config),
     );
     assert!(out.contains("1 of 1 signatures"), "{out}");
+
+    // A credential helper named by the config (`credHelpers`), found on PATH, asked with the host on stdin.
+    // The keychains real helpers use cannot exist here, so this one is a script that speaks the protocol.
+    let bin = w.join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let helper = bin.join("docker-credential-sigiltest");
+    std::fs::write(
+        &helper,
+        format!(
+            "#!/bin/sh\n[ \"$1\" = get ] || exit 2\nread host\necho \"$host\" >> {log}\nif [ \"$host\" = {host} ]; then\n  printf '{{\"ServerURL\":\"%s\",\"Username\":\"{user}\",\"Secret\":\"{password}\"}}' \"$host\"\nelse\n  echo 'credentials not found in native keychain'; exit 1\nfi\n",
+            log = w.join("helper.log").display(),
+            host = registry.host,
+            user = LOGIN.0,
+            password = LOGIN.1,
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&helper, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default());
+    std::fs::write(
+        docker_config.join("config.json"),
+        serde_json::json!({"credHelpers": {registry.host.clone(): "sigiltest"}}).to_string(),
+    )
+    .unwrap();
+    let out = ok(
+        "verify with the credential helper's login",
+        s.verify(&image, "release.pub", &[])
+            .env("DOCKER_CONFIG", &docker_config)
+            .env("PATH", &path),
+    );
+    assert!(out.contains("1 of 1 signatures"), "{out}");
+    assert_eq!(
+        std::fs::read_to_string(w.join("helper.log")).unwrap().trim(),
+        registry.host
+    );
+    // A helper that is not installed: named in the error.
+    std::fs::write(
+        docker_config.join("config.json"),
+        serde_json::json!({"credsStore": "sigiltest", "credHelpers": {registry.host.clone(): "sigilnone"}}).to_string(),
+    )
+    .unwrap();
+    let r = fails(
+        "verify with a missing credential helper",
+        s.verify(&image, "release.pub", &[])
+            .env("DOCKER_CONFIG", &docker_config)
+            .env("PATH", &path),
+    );
+    assert!(
+        r.stderr.contains("docker-credential-sigilnone: cannot run it"),
+        "{}",
+        r.stderr
+    );
 }
 
 /// cosign 3's layout: the bundle as an OCI 1.1 referrer, found through the referrers tag schema.

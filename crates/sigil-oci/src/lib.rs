@@ -4,6 +4,7 @@
 //! repository or registry.
 
 pub mod copy;
+pub mod credential_helper;
 pub mod legacy;
 mod reference;
 pub mod referrers;
@@ -12,7 +13,7 @@ mod registry;
 pub use reference::{DOCKER_HUB, Digest, MAX_REFERENCE_LEN, Reference};
 pub use registry::{
     Access, BlobStream, Credentials, MANIFEST_MEDIA_TYPES, MAX_MANIFEST_BYTES, Manifest, Mount, Registry,
-    RegistryOptions, UploadSession, docker_config_credentials,
+    RegistryOptions, UploadSession, docker_config_credentials, docker_config_helper,
 };
 
 /// Errors of this crate; each names what failed.

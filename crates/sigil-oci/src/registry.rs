@@ -68,16 +68,13 @@ pub struct RegistryOptions {
 /// Largest Docker config file read.
 const MAX_DOCKER_CONFIG: u64 = 1 << 20;
 
-/// The logins in a Docker config file (`~/.docker/config.json`): `auths.<registry>.auth`, base64 of
-/// `user:password`, keyed by registry host (an `https://` prefix and a trailing path, as `docker login` writes for
-/// Docker Hub, are dropped; `index.docker.io` is `docker.io`). Credential helpers (`credsStore`, `credHelpers`)
-/// are not run. A missing file is no logins.
-pub fn docker_config_credentials(path: &std::path::Path) -> Result<HashMap<String, Credentials>, Error> {
+/// A Docker config file (`~/.docker/config.json`) as JSON, bounded; `None` if there is no file.
+fn read_docker_config(path: &std::path::Path) -> Result<Option<serde_json::Value>, Error> {
     use std::io::Read as _;
     let bad = |why: String| Error::Auth(format!("{}: {why}", path.display()));
     let file = match std::fs::File::open(path) {
         Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(HashMap::new()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(bad(e.to_string())),
     };
     let mut bytes = Vec::new();
@@ -87,7 +84,31 @@ pub fn docker_config_credentials(path: &std::path::Path) -> Result<HashMap<Strin
     if bytes.len() as u64 > MAX_DOCKER_CONFIG {
         return Err(bad("larger than 1 MiB".into()));
     }
-    let v: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| bad(format!("not JSON: {e}")))?;
+    serde_json::from_slice(&bytes)
+        .map(Some)
+        .map_err(|e| bad(format!("not JSON: {e}")))
+}
+
+/// The credential helper a Docker config names for `host`: `credHelpers.<host>`, else `credsStore`; `None`
+/// without a file or a helper. Run it with [`crate::credential_helper::get`].
+pub fn docker_config_helper(path: &std::path::Path, host: &str) -> Result<Option<String>, Error> {
+    let Some(v) = read_docker_config(path)? else {
+        return Ok(None);
+    };
+    let named =
+        |n: Option<&serde_json::Value>| n.and_then(|n| n.as_str()).filter(|n| !n.is_empty()).map(str::to_string);
+    Ok(named(v.get("credHelpers").and_then(|h| h.get(host))).or_else(|| named(v.get("credsStore"))))
+}
+
+/// The logins in a Docker config file (`~/.docker/config.json`): `auths.<registry>.auth`, base64 of
+/// `user:password`, keyed by registry host (an `https://` prefix and a trailing path, as `docker login` writes for
+/// Docker Hub, are dropped; `index.docker.io` is `docker.io`). Credential helpers are found by
+/// [`docker_config_helper`]. A missing file is no logins.
+pub fn docker_config_credentials(path: &std::path::Path) -> Result<HashMap<String, Credentials>, Error> {
+    let bad = |why: String| Error::Auth(format!("{}: {why}", path.display()));
+    let Some(v) = read_docker_config(path)? else {
+        return Ok(HashMap::new());
+    };
     let mut out = HashMap::new();
     let Some(auths) = v.get("auths").and_then(|a| a.as_object()) else {
         return Ok(out);
@@ -344,6 +365,11 @@ impl Registry {
             options,
             authorizations: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// Whether a login is configured for `registry` (a host as in references).
+    pub fn has_credentials(&self, registry: &str) -> bool {
+        self.options.credentials.contains_key(registry)
     }
 
     /// Adds (or replaces) the login for registry host `registry` (as written in references), before the first
