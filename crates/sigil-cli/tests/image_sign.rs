@@ -794,9 +794,38 @@ fn attest_and_verify_attestations_in_both_layouts() {
     );
     assert_eq!(t["bundles"][0]["predicateType"], "https://slsa.dev/provenance/v1");
 
-    // Tag confusion: A's `.att` manifest under B's tag. The statement's subject is A, so B has none.
+    // V-01 in the attestation shape: A's envelope with the (valid, same signer) log entry of B's attestation.
     let att_tag = |d| sigil_oci::legacy::attestation_tag(d);
     let att_a = reg.manifest(&repo.with_tag(&att_tag(&a)).unwrap()).unwrap().unwrap();
+    ok(
+        "attest B (key, legacy)",
+        &mut s.attest(&image_b, &["--key", "release.key", "--new-bundle-format=false"]),
+    );
+    let att_b = reg.manifest(&repo.with_tag(&att_tag(&b)).unwrap()).unwrap().unwrap();
+    let mut swapped: serde_json::Value = serde_json::from_slice(&att_a.bytes).unwrap();
+    let b_layers: serde_json::Value = serde_json::from_slice(&att_b.bytes).unwrap();
+    swapped["layers"][0]["annotations"]["dev.sigstore.cosign/bundle"] =
+        b_layers["layers"][0]["annotations"]["dev.sigstore.cosign/bundle"].clone();
+    reg.put_manifest(
+        &repo,
+        Some(&att_tag(&a)),
+        &serde_json::to_vec(&swapped).unwrap(),
+        &att_a.media_type,
+    )
+    .unwrap();
+    let r = fails(
+        "verify-attestation A with B's log entry",
+        &mut s.verify_attestation(&image_a, &by_key),
+    );
+    assert!(r.stderr.contains("TLOG_BODY_MISMATCH"), "{}", r.stderr);
+    reg.put_manifest(&repo, Some(&att_tag(&a)), &att_a.bytes, &att_a.media_type)
+        .unwrap();
+    ok(
+        "verify-attestation A restored",
+        &mut s.verify_attestation(&image_a, &by_key),
+    );
+
+    // Tag confusion: A's `.att` manifest under B's tag. The statement's subject is A, so B has none.
     reg.put_manifest(&repo, Some(&att_tag(&b)), &att_a.bytes, &att_a.media_type)
         .unwrap();
     let r = fails(
