@@ -87,7 +87,7 @@ fn test() -> bool {
         ]))
 }
 
-const FUZZ_TARGETS: [&str; 13] = [
+const FUZZ_TARGETS: [&str; 14] = [
     "bundle",
     "trusted_root",
     "checkpoint",
@@ -101,6 +101,7 @@ const FUZZ_TARGETS: [&str; 13] = [
     "oci_reference",
     "oci_signature",
     "predicate_policy",
+    "key_file",
 ];
 
 /// Writes seed inputs for every fuzz target from the shared fixtures into `fuzz/corpus/<target>/`.
@@ -152,6 +153,17 @@ fn seed_corpus() -> std::io::Result<()> {
         .as_bytes(),
     )?;
     put("predicate_policy", br#"$.a["b\"c"][0][*]._type"#)?;
+    // Key files: cosign's encrypted format (the cosign-made vector) and an unencrypted PKCS#8 key.
+    put(
+        "key_file",
+        include_bytes!("../../crates/sigil-crypto/testdata/cosign-generated-empty-password.key"),
+    )?;
+    let key = sigil_crypto::SigningKey::generate(sigil_crypto::KeyAlgorithm::EcdsaP256)
+        .map_err(|e| std::io::Error::other(e.to_string()))?;
+    put(
+        "key_file",
+        sigil_crypto::pem_encode("PRIVATE KEY", key.to_pkcs8_der()).as_bytes(),
+    )?;
     let mut files = Vec::new();
     let mut stack = vec![fixtures.clone()];
     while let Some(dir) = stack.pop() {
