@@ -109,8 +109,10 @@ def main():
             digest = push_image(base, "bench/app", f"n{n}", f"layer {n}".encode())
             image = f"{host}/bench/app@{digest}"
             for _ in range(n):
+                # The legacy layout: one `.sig` manifest whose layers the cap counts (the default is a referrer).
                 subprocess.run([SIGIL, "sign", image, "--key", os.path.join(work, "k.key"),
-                                "--trust-config", trust_config], check=True, env=env(), capture_output=True)
+                                "--new-bundle-format=false", "--trust-config", trust_config],
+                               check=True, env=env(), capture_output=True)
             images[n] = image
         # Over the cap: the 100-signature manifest with one layer more, under the .sig tag of a fourth image.
         d100 = images[100].split("@")[1]

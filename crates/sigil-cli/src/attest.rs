@@ -16,8 +16,8 @@ use sigil_oci::referrers;
 use sigil_verify::Artifact;
 
 use crate::image::{
-    Attached, ImageCheckArgs, ImageSigning, ImageSigningArgs, ImageVerifier, Outcome, RegistryArgs, attach_as_referrer,
-    attached, outcome_json, sha256_of, sign_statement_about, signed_by, with_signer,
+    Attached, ImageCheckArgs, ImageSigning, ImageSigningArgs, ImageVerifier, Legacy, Outcome, RegistryArgs,
+    attach_as_referrer, attached, outcome_json, sha256_of, sign_statement_about, signed_by, with_signer,
 };
 use crate::verify::Output;
 
@@ -187,7 +187,7 @@ fn verify_attestation(a: &VerifyAttestationArgs) -> Result<String, String> {
         attestations,
         bundles,
         ..
-    } = attached(&a.check.image, &a.check.registry)?;
+    } = attached(&a.check.image, &a.check.registry, Legacy::Attestations)?;
     let artifact = Artifact::Digest {
         algorithm: sigil_crypto::HashAlgorithm::Sha2_256,
         digest: sha256_of(&digest)?.to_vec(),
@@ -331,7 +331,7 @@ fn download_attestations(a: &DownloadAttestationArgs) -> Result<Vec<String>, Str
         attestations,
         bundles,
         ..
-    } = attached(&a.image, &a.registry)?;
+    } = attached(&a.image, &a.registry, Legacy::Attestations)?;
     let claims = |t: Option<&str>| wanted.is_none() || wanted.as_deref() == t;
     let mut lines = Vec::new();
     for att in attestations {

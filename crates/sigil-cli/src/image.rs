@@ -407,7 +407,15 @@ pub(crate) struct Attached {
     pub bundles: Vec<referrers::Descriptor>,
 }
 
-pub(crate) fn attached(image: &str, a: &RegistryArgs) -> Result<Attached, String> {
+/// Which legacy tags to read (the referrers are always read: signatures and attestations share them).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Legacy {
+    Signatures,
+    Attestations,
+    Both,
+}
+
+pub(crate) fn attached(image: &str, a: &RegistryArgs, read: Legacy) -> Result<Attached, String> {
     let image = parse(image)?;
     let reg = registry(a, &image)?;
     // The manifest itself, not only the digest: fetched by digest it must hash to it, so an image whose
@@ -421,9 +429,14 @@ pub(crate) fn attached(image: &str, a: &RegistryArgs) -> Result<Attached, String
         (Err(e), _) => return Err(format!("resolving {image}: {e}")),
     };
     let target = image.with_digest(digest.clone());
-    let legacy = legacy::signatures(&reg, &target).map_err(|e| format!("reading the signatures of {target}: {e}"))?;
-    let attestations =
-        legacy::attestations(&reg, &target).map_err(|e| format!("reading the attestations of {target}: {e}"))?;
+    let legacy = match read {
+        Legacy::Attestations => Vec::new(),
+        _ => legacy::signatures(&reg, &target).map_err(|e| format!("reading the signatures of {target}: {e}"))?,
+    };
+    let attestations = match read {
+        Legacy::Signatures => Vec::new(),
+        _ => legacy::attestations(&reg, &target).map_err(|e| format!("reading the attestations of {target}: {e}"))?,
+    };
     let bundles =
         referrers::bundle_referrers(&reg, &target).map_err(|e| format!("reading the referrers of {target}: {e}"))?;
     Ok(Attached {
@@ -556,7 +569,7 @@ fn verify(a: &ImageCheckArgs) -> Result<String, String> {
         legacy: sigs,
         bundles,
         ..
-    } = attached(&a.image, &a.registry)?;
+    } = attached(&a.image, &a.registry, Legacy::Signatures)?;
     if sigs.is_empty() && bundles.is_empty() {
         return Err(format!("no signatures are attached to {target}"));
     }
@@ -679,7 +692,7 @@ fn tree(a: &TreeArgs) -> Result<String, String> {
         attestations,
         bundles,
         ..
-    } = attached(&a.image, &a.registry)?;
+    } = attached(&a.image, &a.registry, Legacy::Both)?;
     let legacy_json: Vec<serde_json::Value> = sigs
         .iter()
         .map(|s| {
@@ -791,7 +804,7 @@ fn download_signatures(a: &DownloadSignatureArgs) -> Result<Vec<String>, String>
         legacy: sigs,
         bundles,
         ..
-    } = attached(&a.image, &a.registry)?;
+    } = attached(&a.image, &a.registry, Legacy::Signatures)?;
     let mut lines = Vec::new();
     for s in sigs {
         let b64 = sigil_bundle::encoding::encode_base64;
@@ -807,6 +820,11 @@ fn download_signatures(a: &DownloadSignatureArgs) -> Result<Vec<String>, String>
         );
     }
     for referrer in bundles {
+        // Attestations are for `download attestation` (by the annotation; nothing is verified here).
+        let claimed = referrer.annotations.get(referrers::PREDICATE_TYPE_ANNOTATION);
+        if claimed.is_some_and(|t| t != referrers::SIGN_PREDICATE_TYPE) {
+            continue;
+        }
         lines.push(referrer_bundle_line(
             &reg,
             &target,

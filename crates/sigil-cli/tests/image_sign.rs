@@ -779,6 +779,11 @@ fn attest_and_verify_attestations_in_both_layouts() {
     assert_eq!(lines[0]["payloadType"], "application/vnd.in-toto+json");
     assert!(lines[1]["dsseEnvelope"].is_object(), "{}", lines[1]);
     let out = ok(
+        "download signature A (attestations are not signatures)",
+        cmd(SIGIL).args(["download", "signature", &image_a]).current_dir(w),
+    );
+    assert_eq!(out.trim(), "", "{out}");
+    let out = ok(
         "sigstore-python verifies A's attestation bundle",
         &mut s.python_verify(&lines[1], &a, "alice@example.test", &issuer),
     );
