@@ -807,17 +807,20 @@ fn attest_and_verify_attestations_in_both_layouts() {
         &mut s.attest(&image_b, &["--key", "release.key", "--new-bundle-format=false"]),
     );
     let att_b = reg.manifest(&repo.with_tag(&att_tag(&b)).unwrap()).unwrap().unwrap();
+    let put_att_a = |m: &serde_json::Value| {
+        reg.put_manifest(
+            &repo,
+            Some(&att_tag(&a)),
+            &serde_json::to_vec(m).unwrap(),
+            &att_a.media_type,
+        )
+        .unwrap();
+    };
     let mut swapped: serde_json::Value = serde_json::from_slice(&att_a.bytes).unwrap();
     let b_layers: serde_json::Value = serde_json::from_slice(&att_b.bytes).unwrap();
     swapped["layers"][0]["annotations"]["dev.sigstore.cosign/bundle"] =
         b_layers["layers"][0]["annotations"]["dev.sigstore.cosign/bundle"].clone();
-    reg.put_manifest(
-        &repo,
-        Some(&att_tag(&a)),
-        &serde_json::to_vec(&swapped).unwrap(),
-        &att_a.media_type,
-    )
-    .unwrap();
+    put_att_a(&swapped);
     let r = fails(
         "verify-attestation A with B's log entry",
         &mut s.verify_attestation(&image_a, &by_key),
@@ -854,13 +857,7 @@ fn attest_and_verify_attestations_in_both_layouts() {
     let forged_blob = serde_json::to_vec(&envelope).unwrap();
     m["layers"][0]["digest"] = reg.push_blob(&repo, &forged_blob).unwrap().to_string().into();
     m["layers"][0]["size"] = forged_blob.len().into();
-    reg.put_manifest(
-        &repo,
-        Some(&att_tag(&a)),
-        &serde_json::to_vec(&m).unwrap(),
-        &att_a.media_type,
-    )
-    .unwrap();
+    put_att_a(&m);
     let r = fails(
         "verify-attestation A with an altered envelope",
         &mut s.verify_attestation(&image_a, &by_key),
