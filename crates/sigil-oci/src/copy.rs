@@ -30,6 +30,7 @@ use std::io::Read;
 
 use serde::Deserialize;
 
+use crate::legacy;
 use crate::referrers::{self, Descriptor};
 use crate::{Access, BlobStream, Digest, Error, Manifest, Mount, Reference, Registry};
 
@@ -43,8 +44,6 @@ pub const MAX_INDEX_DEPTH: usize = 3;
 pub const MAX_MANIFESTS: usize = 10_000;
 /// Most manifest bytes held while a copy is planned (manifests are small; blobs are streamed, not held).
 pub const MAX_HELD_MANIFEST_BYTES: usize = 64 << 20;
-/// The suffixes of cosign's legacy attachment tags (`sha256-<hex>.<suffix>`).
-pub const LEGACY_SUFFIXES: [&str; 3] = ["sig", "att", "sbom"];
 
 /// Where a copy reports the progress of blob transfers. Implementations decide what to show (the CLI draws a
 /// bar for large blobs on a terminal); every method has a no-op default.
@@ -445,8 +444,8 @@ fn plan_attachments(
     options: &CopyOptions,
     plan: &mut Plan,
 ) -> Result<(), Error> {
-    for suffix in LEGACY_SUFFIXES {
-        let tag = format!("{}.{suffix}", subject.tag_prefix());
+    for suffix in legacy::ATTACHMENT_SUFFIXES {
+        let tag = legacy::attachment_tag(subject, suffix);
         let Some(m) = reg.manifest(&src.with_tag(&tag)?)? else {
             continue;
         };

@@ -46,14 +46,22 @@ const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
 const OCI_CONFIG: &str = "application/vnd.oci.image.config.v1+json";
 const MAX_ANNOTATION_BYTES: usize = 64 << 10;
 
+/// The suffixes of cosign's legacy attachment tags: signatures, attestations, SBOMs.
+pub const ATTACHMENT_SUFFIXES: [&str; 3] = ["sig", "att", "sbom"];
+
+/// The tag holding the legacy attachments of `digest` with `suffix` (`sha256-<hex>.<suffix>`).
+pub fn attachment_tag(digest: &Digest, suffix: &str) -> String {
+    format!("{}.{suffix}", digest.tag_prefix())
+}
+
 /// The tag holding the legacy signatures of `digest`.
 pub fn signature_tag(digest: &Digest) -> String {
-    format!("{}.{}", digest.tag_prefix(), SIGNATURES.suffix)
+    attachment_tag(digest, SIGNATURES.suffix)
 }
 
 /// The tag holding the legacy attestations of `digest`.
 pub fn attestation_tag(digest: &Digest) -> String {
-    format!("{}.{}", digest.tag_prefix(), ATTESTATIONS.suffix)
+    attachment_tag(digest, ATTESTATIONS.suffix)
 }
 
 /// What a simple-signing payload says.
@@ -229,6 +237,20 @@ impl LegacyMaterial {
         Ok(())
     }
 
+    /// A v0.1 bundle of this material with its content: a message signature or a DSSE envelope.
+    fn bundle(
+        &self,
+        message_signature: Option<MessageSignature>,
+        dsse_envelope: Option<Envelope>,
+    ) -> Result<Bundle, Error> {
+        Ok(Bundle {
+            media_type: MEDIA_TYPE_V0_1.to_string(),
+            verification_material: self.verification_material()?,
+            message_signature,
+            dsse_envelope,
+        })
+    }
+
     /// The verification material of a v0.1 bundle: the key hint or the certificate chain, and the Rekor v1
     /// entry with its promise (no inclusion proof).
     fn verification_material(&self) -> Result<VerificationMaterial, Error> {
@@ -294,18 +316,16 @@ impl LegacySignature {
     /// The signature as a Sigstore bundle (v0.1: a Rekor v1 entry with its promise, no inclusion proof), for
     /// `sigil-verify` with the payload as the artifact.
     pub fn to_bundle(&self) -> Result<Bundle, Error> {
-        Ok(Bundle {
-            media_type: MEDIA_TYPE_V0_1.to_string(),
-            verification_material: self.material.verification_material()?,
-            message_signature: Some(MessageSignature {
+        self.material.bundle(
+            Some(MessageSignature {
                 message_digest: Some(HashOutput {
                     algorithm: "SHA2_256".into(),
                     digest: Bytes(sigil_crypto::sha256(&self.payload).to_vec()),
                 }),
                 signature: Bytes(self.signature.clone()),
             }),
-            dsse_envelope: None,
-        })
+            None,
+        )
     }
 }
 
@@ -333,12 +353,7 @@ impl LegacyAttestation {
 
     /// The attestation as a Sigstore bundle (v0.1) for `sigil-verify` with the image digest as the artifact.
     pub fn to_bundle(&self) -> Result<Bundle, Error> {
-        Ok(Bundle {
-            media_type: MEDIA_TYPE_V0_1.to_string(),
-            verification_material: self.material.verification_material()?,
-            message_signature: None,
-            dsse_envelope: Some(self.envelope.clone()),
-        })
+        self.material.bundle(None, Some(self.envelope.clone()))
     }
 }
 
@@ -392,7 +407,7 @@ impl TagKind {
         let digest = image
             .digest()
             .ok_or_else(|| Error::Reference(format!("{image} names no digest")))?;
-        image.with_tag(&format!("{}.{}", digest.tag_prefix(), self.suffix))
+        image.with_tag(&attachment_tag(digest, self.suffix))
     }
 
     /// The layers of this kind under the tag of `image`, each blob with its annotations; none without the tag.

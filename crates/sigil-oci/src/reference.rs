@@ -42,13 +42,22 @@ impl Digest {
         &self.hex
     }
 
+    /// The hash function of this digest.
+    pub fn hash_algorithm(&self) -> sigil_crypto::HashAlgorithm {
+        match self.algorithm {
+            "sha256" => sigil_crypto::HashAlgorithm::Sha2_256,
+            _ => sigil_crypto::HashAlgorithm::Sha2_512,
+        }
+    }
+
+    /// Whether `computed` (the output of [`Self::hash_algorithm`]) is this digest.
+    pub fn is(&self, computed: &[u8]) -> bool {
+        hex::encode(computed) == self.hex
+    }
+
     /// Whether `bytes` have this digest.
     pub fn matches(&self, bytes: &[u8]) -> bool {
-        let computed = match self.algorithm {
-            "sha256" => sigil_crypto::sha256(bytes).to_vec(),
-            _ => sigil_crypto::HashAlgorithm::Sha2_512.digest(bytes),
-        };
-        hex::encode(computed) == self.hex
+        self.is(&self.hash_algorithm().digest(bytes))
     }
 
     /// The tag cosign's legacy layout derives from an image digest: `sha256-<hex>` (+ `.sig`, `.att`, …).

@@ -18,7 +18,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use sigil_bundle::encoding::percent_encode;
 use sigil_client::HttpClient;
-use sigil_crypto::{HashAlgorithm, Hasher};
+use sigil_crypto::Hasher;
 use ureq::http::Response;
 use ureq::{Body, RequestBuilder, SendBody};
 
@@ -190,6 +190,22 @@ pub struct UploadSession {
     url: String,
 }
 
+impl UploadSession {
+    /// The session at the `Location` a registry answered to `url` with.
+    fn at(url: &str, location: Option<String>) -> Result<Self, Error> {
+        let location = location.ok_or_else(|| Error::Transport(format!("{url}: no upload Location")))?;
+        Ok(Self {
+            url: absolute(url, &location),
+        })
+    }
+
+    /// Where to `PUT` blob `digest` to complete the session.
+    fn put_url(&self, digest: &Digest) -> String {
+        let sep = if self.url.contains('?') { '&' } else { '?' };
+        format!("{}{sep}digest={}", self.url, percent_encode(&digest.to_string()))
+    }
+}
+
 /// What a cross-repository mount request did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Mount {
@@ -254,7 +270,7 @@ impl BlobStream {
             )));
         }
         let computed = self.hasher.take().map(Hasher::finish).unwrap_or_default();
-        if hex::encode(computed) != self.digest.hex() {
+        if !self.digest.is(&computed) {
             return Err(Error::DigestMismatch(format!(
                 "{}: the content does not hash to {}",
                 self.what, self.digest
@@ -654,17 +670,13 @@ impl Registry {
                 )));
             }
         }
-        let algorithm = match digest.algorithm() {
-            "sha256" => HashAlgorithm::Sha2_256,
-            _ => HashAlgorithm::Sha2_512,
-        };
         let mut stream = BlobStream {
             body: Box::new(resp.into_body().into_reader()),
             digest: digest.clone(),
             what,
             size,
             read: 0,
-            hasher: Some(Hasher::new(algorithm)),
+            hasher: Some(Hasher::new(digest.hash_algorithm())),
             failure: None,
         };
         if size == 0 {
@@ -677,23 +689,23 @@ impl Registry {
     /// repository: one token instead of two on registries that issue tokens per scope).
     pub fn has_blob(&self, r: &Reference, digest: &Digest, access: Access) -> Result<bool, Error> {
         let url = format!("{}/blobs/{digest}", self.repo_url(r)?);
-        let resp = self.send(r, access == Access::Push, Method::Head, &url, &[], &[])?;
-        match resp.status().as_u16() {
-            200 => Ok(true),
-            404 => Ok(false),
-            status => Err(status_error(&url, status, &[])),
-        }
+        self.exists(r, access == Access::Push, &url, &[])
     }
 
     /// Whether repository `r` has the manifest it names (by digest, or by tag).
     pub fn has_manifest(&self, r: &Reference) -> Result<bool, Error> {
         let url = format!("{}/manifests/{}", self.repo_url(r)?, r.manifest_reference());
         let accept = ("Accept", MANIFEST_MEDIA_TYPES.join(", "));
-        let resp = self.send(r, false, Method::Head, &url, &[accept], &[])?;
+        self.exists(r, false, &url, &[accept])
+    }
+
+    /// `HEAD url`: 200 is there, 404 is not, anything else an error.
+    fn exists(&self, r: &Reference, push: bool, url: &str, headers: &[(&str, String)]) -> Result<bool, Error> {
+        let resp = self.send(r, push, Method::Head, url, headers, &[])?;
         match resp.status().as_u16() {
             200 => Ok(true),
             404 => Ok(false),
-            status => Err(status_error(&url, status, &[])),
+            status => Err(status_error(url, status, &[])),
         }
     }
 
@@ -707,10 +719,7 @@ impl Registry {
         if status != 202 {
             return Err(status_error(&url, status, &body));
         }
-        let location = location.ok_or_else(|| Error::Transport(format!("{url}: no upload Location")))?;
-        Ok(UploadSession {
-            url: absolute(&url, &location),
-        })
+        UploadSession::at(&url, location)
     }
 
     /// Asks the registry to mount blob `digest` of repository `from` into repository `r` (the same registry):
@@ -728,12 +737,7 @@ impl Registry {
         let body = read_limited(&mut resp, MAX_SMALL_BODY, &url)?;
         match status {
             201 => Ok(Mount::Mounted),
-            202 => {
-                let location = location.ok_or_else(|| Error::Transport(format!("{url}: no upload Location")))?;
-                Ok(Mount::Upload(UploadSession {
-                    url: absolute(&url, &location),
-                }))
-            }
+            202 => UploadSession::at(&url, location).map(Mount::Upload),
             _ => Err(status_error(&url, status, &body)),
         }
     }
@@ -750,8 +754,7 @@ impl Registry {
         size: u64,
         body: &mut dyn Read,
     ) -> Result<(), Error> {
-        let sep = if session.url.contains('?') { '&' } else { '?' };
-        let url = format!("{}{sep}digest={}", session.url, percent_encode(&digest.to_string()));
+        let url = session.put_url(digest);
         let mut headers = vec![
             ("Content-Type", "application/octet-stream".to_string()),
             ("Content-Length", size.to_string()),
@@ -780,9 +783,7 @@ impl Registry {
         if self.has_blob(r, &digest, Access::Push)? {
             return Ok(digest);
         }
-        let session = self.start_upload(r)?;
-        let sep = if session.url.contains('?') { '&' } else { '?' };
-        let put_url = format!("{}{sep}digest={}", session.url, percent_encode(&digest.to_string()));
+        let put_url = self.start_upload(r)?.put_url(&digest);
         let mut resp = self.send(
             r,
             true,
