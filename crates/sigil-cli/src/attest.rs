@@ -335,10 +335,7 @@ fn download_attestations(a: &DownloadAttestationArgs) -> Result<Vec<String>, Str
     let claims = |t: Option<&str>| wanted.is_none() || wanted.as_deref() == t;
     let mut lines = Vec::new();
     for att in attestations {
-        let statement_type = serde_json::from_slice::<serde_json::Value>(&att.envelope.payload.0)
-            .ok()
-            .and_then(|s| s.get("predicateType").and_then(|t| t.as_str()).map(str::to_string));
-        if claims(statement_type.as_deref()) {
+        if claims(crate::image::claimed_predicate_type(&att.envelope).as_deref()) {
             lines.push(serde_json::to_string(&att.envelope).map_err(|e| e.to_string())?);
         }
     }

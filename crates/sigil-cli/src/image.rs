@@ -457,10 +457,9 @@ pub(crate) fn signed_by(v: &VerifiedBundle) -> String {
     }
 }
 
-/// The predicate type a DSSE bundle's statement claims, before anything is verified (to tell signatures
+/// The predicate type the statement in a DSSE envelope claims, before anything is verified (to tell signatures
 /// from attestations; only a verified statement is trusted).
-pub(crate) fn claimed_predicate_type(bundle: &sigil_bundle::Bundle) -> Option<String> {
-    let envelope = bundle.dsse_envelope.as_ref()?;
+pub(crate) fn claimed_predicate_type(envelope: &sigil_bundle::dsse::Envelope) -> Option<String> {
     let statement: serde_json::Value = serde_json::from_slice(&envelope.payload.0).ok()?;
     statement.get("predicateType")?.as_str().map(str::to_string)
 }
@@ -622,7 +621,13 @@ fn verify(a: &ImageCheckArgs) -> Result<String, String> {
             .map_err(|e| e.to_string())
             .and_then(|json| {
                 let bundle = iv.verifier.parse_bundle(&json).map_err(|e| e.to_string())?;
-                if claimed_predicate_type(&bundle).as_deref() != Some(referrers::SIGN_PREDICATE_TYPE) {
+                if bundle
+                    .dsse_envelope
+                    .as_ref()
+                    .and_then(claimed_predicate_type)
+                    .as_deref()
+                    != Some(referrers::SIGN_PREDICATE_TYPE)
+                {
                     return Ok(None); // an attestation, not a signature
                 }
                 let v = iv.verify_json(&json, &artifact)?;

@@ -81,6 +81,17 @@ impl Setup {
         }
     }
 
+    /// Images A and B (layers `A`, `B`, tags `a`, `b`) with their digests and `repo@digest` names, and the key
+    /// pair `release`.
+    fn two_images_and_a_key(&self) -> [(sigil_oci::Digest, String); 2] {
+        self.keygen("release");
+        [(b"A", "a"), (b"B", "b")].map(|(layer, tag)| {
+            let d = push_image(&self.reg, &self.repo, layer, tag);
+            let name = format!("{}@{d}", self.repo.name());
+            (d, name)
+        })
+    }
+
     /// `sigil generate-key-pair` → PREFIX.key (password `pw`) and PREFIX.pub in the working directory.
     fn keygen(&self, prefix: &str) {
         ok(
@@ -322,10 +333,7 @@ fn sign_and_verify_images_in_a_real_registry() {
 fn hostile_attachments_are_bounded_and_swapped_log_entries_refused() {
     let s = Setup::new(TestRegistry::start(), client());
     let (reg, repo) = (&s.reg, s.repo.clone());
-    s.keygen("release");
-    let a = push_image(reg, &repo, b"A", "a");
-    let b = push_image(reg, &repo, b"B", "b");
-    let (image_a, image_b) = (format!("{}@{a}", repo.name()), format!("{}@{b}", repo.name()));
+    let [(a, image_a), (b, image_b)] = s.two_images_and_a_key();
     ok("sign A", &mut s.sign(&image_a, "release.key", &[]));
     ok("sign B", &mut s.sign(&image_b, "release.key", &[]));
     let sig_tag = |d| sigil_oci::legacy::signature_tag(d);
@@ -489,10 +497,7 @@ fn signing_in_a_registry_with_a_login() {
 fn sign_and_verify_in_the_bundle_layout() {
     let s = Setup::new(TestRegistry::start(), client());
     let (w, reg, repo) = (s.tmp.path(), &s.reg, s.repo.clone());
-    let a = push_image(reg, &repo, b"A", "a");
-    let b = push_image(reg, &repo, b"B", "b");
-    let (image_a, image_b) = (format!("{}@{a}", repo.name()), format!("{}@{b}", repo.name()));
-    s.keygen("release");
+    let [(a, image_a), (b, image_b)] = s.two_images_and_a_key();
     let out = ok(
         "sign A (bundle layout, key)",
         &mut s.sign_new(&image_a, &["--key", "release.key", "--output", "json"]),
@@ -676,10 +681,7 @@ impl Setup {
 fn attest_and_verify_attestations_in_both_layouts() {
     let s = Setup::new(TestRegistry::start(), client());
     let (w, reg, repo) = (s.tmp.path(), &s.reg, s.repo.clone());
-    let a = push_image(reg, &repo, b"A", "a");
-    let b = push_image(reg, &repo, b"B", "b");
-    let (image_a, image_b) = (format!("{}@{a}", repo.name()), format!("{}@{b}", repo.name()));
-    s.keygen("release");
+    let [(a, image_a), (b, image_b)] = s.two_images_and_a_key();
     let predicate = serde_json::json!({
         "buildDefinition": {
             "buildType": "https://ci.example.test/build/v1",
