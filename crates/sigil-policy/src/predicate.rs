@@ -779,14 +779,25 @@ fn quote(value: &Value) -> String {
             .and_then(|b| std::str::from_utf8(b).ok())
             .unwrap_or_default(),
     };
-    cut(text)
+    // Whether the value was cut is what the writer saw, not the length of the valid text: a cut inside a
+    // multi-byte character leaves fewer bytes than the limit.
+    if out.buf.len() > MAX_QUOTED_BYTES {
+        shortened(text)
+    } else {
+        text.to_string()
+    }
 }
 
-/// `s` if it fits in [`MAX_QUOTED_BYTES`], else its longest prefix that does (on a character boundary) and `…`.
+/// `s` if it fits in [`MAX_QUOTED_BYTES`], else [`shortened`].
 fn cut(s: &str) -> String {
     if s.len() <= MAX_QUOTED_BYTES {
         return s.to_string();
     }
+    shortened(s)
+}
+
+/// The longest prefix of `s` that fits in [`MAX_QUOTED_BYTES`] (on a character boundary), and `…`.
+fn shortened(s: &str) -> String {
     let end = (0..=MAX_QUOTED_BYTES)
         .rev()
         .find(|&i| s.is_char_boundary(i))
@@ -1053,6 +1064,10 @@ mod tests {
         // Cut on a character boundary.
         let wide = Value::String("é".repeat(1000));
         assert!(quote(&wide).ends_with('…'));
+        // The limit falls inside a 4-byte character: still marked as cut (found by the proptest).
+        let four = Value::String(format!("{}{}", "x".repeat(MAX_QUOTED_BYTES - 2), "𐀀".repeat(3)));
+        let q = quote(&four);
+        assert!(q.ends_with('…') && q.len() <= MAX_QUOTED_BYTES + '…'.len_utf8(), "{q}");
         assert_eq!(quote(&json!({"a": [1, true, null]})), r#"{"a":[1,true,null]}"#);
         let long_key = "k".repeat(5000);
         let at = quote_at(&json!(1), &[Step::Key(&long_key), Step::Index(3)], true);
