@@ -10,6 +10,8 @@
 //! [`TrustedMaterial::staging`], from the sigstore-python 4.5.1 wheel, see `roots/README.md`), a file,
 //! or anything implementing [`TrustSource`] (TUF comes later).
 
+pub mod tuf;
+
 use std::path::Path;
 
 use sigil_bundle::trust::{TimeRange, TransparencyLogInstance};
