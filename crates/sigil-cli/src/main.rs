@@ -9,6 +9,7 @@ mod log;
 mod quickstart;
 mod serve;
 mod sign;
+mod trust;
 mod verify;
 
 use std::process::ExitCode;
@@ -70,6 +71,9 @@ enum Command {
     Download(Download),
     /// Copy a container image and its signatures to another repository or registry.
     Copy(copy::CopyArgs),
+    /// Choose and inspect the trusted root: pin a TUF repository (`init`), show what is trusted (`show`).
+    #[command(subcommand)]
+    Trust(trust::TrustCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -110,5 +114,6 @@ fn main() -> ExitCode {
         Command::Quickstart(args) => quickstart::run(args),
         Command::DevToken(args) => serve::dev_token(&args),
         Command::Copy(args) => copy::copy(args),
+        Command::Trust(cmd) => trust::run(cmd),
     }
 }

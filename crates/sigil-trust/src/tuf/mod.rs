@@ -6,12 +6,14 @@
 //! - [`trusted`]: the trusted set and the only ways it may change (sans-IO, time is a parameter);
 //! - [`names`]: target and role names that cannot escape the cache;
 //! - [`client`]: the [`Updater`]: cache directory, root rotation, refresh, delegation search, targets, over a
-//!   [`Fetch`] the caller provides (HTTP lives in `sigil-client`).
+//!   [`Fetch`] the caller provides (HTTP lives in `sigil-client`);
+//! - [`sigstore`]: the Sigstore targets (`trusted_root.json`, `signing_config.v0.2.json`) and a [`crate::TrustSource`].
 
 pub mod canonical;
 pub mod client;
 pub mod metadata;
 pub mod names;
+pub mod sigstore;
 pub mod trusted;
 
 pub use client::{Mode, RepositoryConfig, TufLimits, Updater};
