@@ -707,7 +707,27 @@ def u05() -> list[Scenario]:
     tgt_rollback["3.snapshot.json"] = snapshot3
     tgt_rollback["timestamp.json"] = repo.sign_timestamp_for(snapshot3)
 
+    # Only the timestamp moves (v1 -> v2, both naming snapshot v1), so nothing but the timestamp's own
+    # version can show the rollback.
+    repo = simple_repo()
+    boot_tsv = repo.release_root()
+    ts_v1 = repo.publish()
+    repo.timestamp.version = 2
+    ts_v2 = {**ts_v1, "timestamp.json": repo.sign_timestamp_for(ts_v1["1.snapshot.json"])}
+
     return [
+        Scenario(
+            "u05_timestamp_rollback_same_snapshot",
+            "U-05",
+            "trusted timestamp v2, server serves timestamp v1 naming the same snapshot",
+            boot_tsv,
+            [
+                Step(ts_v2, target="t.txt", target_data=b"target\n", trusted=trusted(1, 2, 1, 1)),
+                Step(ts_v1, "reject", "rollback", trusted=trusted(1, 2, 1, 1)),
+            ],
+            "Both timestamps name snapshot v1, so the snapshot-version check cannot see the rollback; only "
+            "the timestamp version comparison (TUF 5.4.3.1) refuses it.",
+        ),
         Scenario(
             "u05_timestamp_rollback",
             "U-05",
