@@ -5,62 +5,13 @@
 //! refused for the expected reason) and what the cache trusts: a refused step must leave it unchanged.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)] // test code: a panic is a failed test
 
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
 
+use common::{Files, MIRROR, now, scenarios};
 use serde_json::Value;
-use sigil_trust::tuf::{Fetch, FetchError, Mode, RepositoryConfig, TufError, Updater};
-
-const MIRROR: &str = "https://tuf.test/repo";
-
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-/// The scenarios, generated once per test process.
-fn scenarios() -> &'static Path {
-    static DIR: OnceLock<PathBuf> = OnceLock::new();
-    DIR.get_or_init(|| {
-        let python = workspace().join(".venv/bin/python");
-        assert!(
-            python.exists(),
-            "{} is missing: run scripts/install-interop-clients.sh (cargo xtask test does)",
-            python.display()
-        );
-        let out = std::env::temp_dir().join(format!("sigil-tuf-hostile-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&out);
-        let status = std::process::Command::new(python)
-            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/tuf/hostile.py"))
-            .arg(&out)
-            .status()
-            .unwrap();
-        assert!(status.success(), "hostile.py failed");
-        out
-    })
-}
-
-/// Serves one step directory: `MIRROR/<path>` is the file `<dir>/<path>`, with the byte cap enforced.
-struct Files(PathBuf);
-
-impl Fetch for Files {
-    fn fetch(&self, url: &str, max_len: u64) -> Result<Vec<u8>, FetchError> {
-        let rel = url
-            .strip_prefix(MIRROR)
-            .and_then(|r| r.strip_prefix('/'))
-            .ok_or_else(|| FetchError::Transport(format!("unexpected URL {url}")))?;
-        // The generator names files exactly as the client asks for them (percent-encoding kept).
-        let rel = rel.to_string();
-        assert!(!rel.split('/').any(|s| s == ".."), "the client asked for {url}");
-        let path = self.0.join(rel);
-        let Ok(data) = std::fs::read(&path) else {
-            return Err(FetchError::NotFound);
-        };
-        if data.len() as u64 > max_len {
-            return Err(FetchError::TooLarge(max_len));
-        }
-        Ok(data)
-    }
-}
+use sigil_trust::tuf::{FetchError, Mode, RepositoryConfig, TufError, Updater};
 
 fn category(e: &TufError) -> &'static str {
     match e {
@@ -81,13 +32,6 @@ fn category(e: &TufError) -> &'static str {
         TufError::TargetNotFound { .. } => "target_not_found",
         _ => "other",
     }
-}
-
-fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64
 }
 
 fn version_of(path: &Path) -> Option<u64> {
