@@ -87,7 +87,7 @@ fn test() -> bool {
         ]))
 }
 
-const FUZZ_TARGETS: [&str; 14] = [
+const FUZZ_TARGETS: [&str; 15] = [
     "bundle",
     "trusted_root",
     "checkpoint",
