@@ -39,6 +39,13 @@ pub struct InstanceArgs {
     /// Use the embedded Sigstore staging instance.
     #[arg(long, conflicts_with_all = ["trusted_root", "signing_config"])]
     staging: bool,
+    /// Take the trusted root and signing config from this TUF repository (e.g. `sigil serve`'s `<url>/tuf`);
+    /// default: the one `sigil trust init` set up, else the embedded public-good instance.
+    #[arg(long, value_name = "URL", conflicts_with_all = ["trust_config", "trusted_root", "signing_config", "staging"])]
+    tuf_mirror: Option<String>,
+    /// The root.json that bootstraps trust in `--tuf-mirror` (default: the one `sigil trust init` pinned).
+    #[arg(long, value_name = "FILE", requires = "tuf_mirror")]
+    tuf_root: Option<PathBuf>,
     /// Trust the CA certificates in this PEM file for HTTPS (to the instance's services, the OIDC issuer and
     /// GitHub Actions), instead of the built-in Mozilla roots: a private instance's CA. Without the flag,
     /// `SSL_CERT_FILE` is used when set.
@@ -239,6 +246,22 @@ pub(crate) fn instance(a: &InstanceArgs) -> Result<(TrustedRoot, SigningConfig),
         return Ok((
             TrustedRoot::from_json(&r, &limits).map_err(|e| step(format!("{}: {e}", root.display())))?,
             SigningConfig::from_json(&c, &limits).map_err(|e| step(format!("{}: {e}", config.display())))?,
+        ));
+    }
+    if !a.staging
+        && let Some(state) =
+            crate::trust::private_tuf(a.tuf_mirror.as_deref(), a.tuf_root.as_deref(), false).map_err(step)?
+    {
+        let config = state.signing_config.as_deref().ok_or_else(|| {
+            step(format!(
+                "the TUF repository {} has no signing_config.v0.2.json target",
+                state.mirror
+            ))
+        })?;
+        eprintln!("trust material: TUF repository {}: {}", state.mirror, state.summary());
+        return Ok((
+            TrustedRoot::from_json(&state.trusted_root, &limits).map_err(|e| step(e.to_string()))?,
+            SigningConfig::from_json(config, &limits).map_err(|e| step(e.to_string()))?,
         ));
     }
     let (root, config) = if a.staging {

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
-use sigil_client::{ClientOptions, HttpClient};
+use sigil_client::HttpClient;
 use sigil_trust::TrustedMaterial;
 use sigil_trust::tuf::sigstore::{PUBLIC_GOOD_MIRROR, STAGING_MIRROR, SigstoreTuf, TufState};
 use sigil_trust::tuf::{Fetch, Mode, TufError};
@@ -133,13 +133,9 @@ fn default_mirror() -> Option<String> {
     (!m.is_empty()).then(|| m.to_string())
 }
 
+/// The HTTP client for TUF: Mozilla's roots, or the CA certificates of `SSL_CERT_FILE` (a private instance's).
 fn fetcher() -> Result<HttpClient, String> {
-    HttpClient::new(ClientOptions {
-        timeout: std::time::Duration::from_secs(20),
-        max_response_bytes: 64 << 20,
-        ..ClientOptions::default()
-    })
-    .map_err(|e| e.to_string())
+    crate::sign::http_client_trusting(None)
 }
 
 fn read_root(path: &Path) -> Result<Vec<u8>, String> {
@@ -163,27 +159,35 @@ fn load_tuf(mirror: &str, pinned_root: Vec<u8>, offline: bool) -> Result<TufStat
     repo.load(Mode::Online, Some(&client as &dyn Fetch), unix_now())
 }
 
+/// The private TUF repository `mirror` (else the `sigil trust init` default) with its pinned root (else the one
+/// `trust init` pinned), loaded; `None` when neither names a repository.
+pub fn private_tuf(mirror: Option<&str>, root: Option<&Path>, offline: bool) -> Result<Option<TufState>, String> {
+    let Some(mirror) = mirror.map(str::to_string).or_else(default_mirror) else {
+        return Ok(None);
+    };
+    let root = match root {
+        Some(p) => read_root(p)?,
+        None => read_root(&cache_dir(&mirror).join(PINNED_ROOT)).map_err(|e| {
+            format!("no root.json pinned for {mirror} ({e}): give --tuf-root or run `sigil trust init`")
+        })?,
+    };
+    load_tuf(&mirror, root, offline)
+        .map(Some)
+        .map_err(|e| format!("TUF repository {mirror}: {e}"))
+}
+
 /// The trusted root chosen by `t`, and where it came from.
 pub fn resolve(t: &TrustArgs) -> Result<(TrustedMaterial, Provenance), VerificationError> {
     let invalid = |e: String| VerificationError::new(Code::TrustedRootInvalid, e);
     if let Some(path) = &t.trusted_root {
         return Ok((load_file(path)?, Provenance::File(path.clone())));
     }
-    let private = match (&t.tuf_mirror, t.staging) {
-        (Some(m), _) => Some(m.clone()),
-        (None, false) => default_mirror(),
-        (None, true) => None,
+    let private = if t.staging {
+        None
+    } else {
+        private_tuf(t.tuf_mirror.as_deref(), t.tuf_root.as_deref(), t.offline).map_err(invalid)?
     };
-    if let Some(mirror) = private {
-        let root = match &t.tuf_root {
-            Some(p) => read_root(p).map_err(invalid)?,
-            None => read_root(&cache_dir(&mirror).join(PINNED_ROOT)).map_err(|e| {
-                invalid(format!(
-                    "no root.json pinned for {mirror} ({e}): give --tuf-root or run `sigil trust init`"
-                ))
-            })?,
-        };
-        let state = load_tuf(&mirror, root, t.offline).map_err(|e| invalid(e.to_string()))?;
+    if let Some(state) = private {
         let material = TrustedMaterial::from_json(&state.trusted_root).map_err(|e| invalid(e.to_string()))?;
         return Ok((material, Provenance::Tuf(state)));
     }
