@@ -68,7 +68,9 @@ fn keys_come_only_from_the_trusted_root() {
     }
 
     // The same services (same URLs), other keys: each must fail at its own step.
-    let cases: Vec<(&str, Box<dyn Fn(&mut Value)>, &str, &str)> = vec![
+    // (what, how the root changes, which bundle, the error code expected)
+    type Case = (&'static str, Box<dyn Fn(&mut Value)>, &'static str, &'static str);
+    let cases: Vec<Case> = vec![
         (
             "tlog keys",
             Box::new(|r: &mut Value| {
