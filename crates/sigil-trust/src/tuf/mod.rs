@@ -6,12 +6,16 @@
 //! - [`trusted`]: the trusted set and the only ways it may change (sans-IO, time is a parameter);
 //! - [`names`]: target and role names that cannot escape the cache;
 //! - [`client`]: the [`Updater`]: cache directory, root rotation, refresh, delegation search, targets, over a
-//!   [`Fetch`] the caller provides (HTTP lives in `sigil-client`).
+//!   [`Fetch`] the caller provides (HTTP lives in `sigil-client`);
+//! - [`repo`]: the repository side: builds and signs metadata (sans-IO); [`repo_dir`] keeps a repository and
+//!   its encrypted keys in a directory (`sigil tuf`, `sigil serve`).
 
 pub mod canonical;
 pub mod client;
 pub mod metadata;
 pub mod names;
+pub mod repo;
+pub mod repo_dir;
 pub mod trusted;
 
 pub use client::{Mode, RepositoryConfig, TufLimits, Updater};
