@@ -9,6 +9,8 @@ mod log;
 mod quickstart;
 mod serve;
 mod sign;
+mod tuf;
+mod tuf_publish;
 mod verify;
 
 use std::process::ExitCode;
@@ -70,6 +72,10 @@ enum Command {
     Download(Download),
     /// Copy a container image and its signatures to another repository or registry.
     Copy(copy::CopyArgs),
+    /// Create and maintain a TUF repository that distributes trust files (trusted_root.json,
+    /// signing_config.v0.2.json) to Sigstore clients; `sigil serve` keeps one in DATA/tuf.
+    #[command(subcommand)]
+    Tuf(tuf::TufCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -110,5 +116,6 @@ fn main() -> ExitCode {
         Command::Quickstart(args) => quickstart::run(args),
         Command::DevToken(args) => serve::dev_token(&args),
         Command::Copy(args) => copy::copy(args),
+        Command::Tuf(cmd) => tuf::run(cmd),
     }
 }
