@@ -109,6 +109,7 @@ impl TufPublisher {
     /// existing repository is served as it is and none is created.
     pub fn start(data_dir: &Path, dev: bool, files: &[(String, Vec<u8>)], now: i64) -> Result<TufState, String> {
         let dir = RepoDir::new(data_dir.join("tuf"));
+        let from_env = std::env::var_os(PASSWORD_VAR).is_some();
         let password = match std::env::var_os(PASSWORD_VAR) {
             Some(v) => v
                 .into_string()
@@ -152,7 +153,18 @@ impl TufPublisher {
                 tracing::info!("TUF: created {}: signed {s}", dir.path().display());
             }
         }
-        let ring = dir.key_ring(&ONLINE, &password).map_err(e)?;
+        let ring = match dir.key_ring(&ONLINE, &password) {
+            Ok(r) => r,
+            // --dev without a password, over a repository whose keys have one: serve it as it is.
+            Err(RepoError::KeyFile { path, reason }) if !from_env => {
+                eprintln!(
+                    "warning: {path}: {reason}: set {PASSWORD_VAR}; serving {} as it is, without re-signing",
+                    dir.repo().display()
+                );
+                return Ok(TufState::ReadOnly(dir.path().to_path_buf()));
+            }
+            Err(err) => return Err(e(err)),
+        };
         let lifetimes = dir.lifetimes().map_err(e)?;
         let publisher = Self {
             dir,
