@@ -102,6 +102,7 @@ const FUZZ_TARGETS: [&str; 14] = [
     "oci_signature",
     "predicate_policy",
     "key_file",
+    "tuf_metadata",
 ];
 
 /// Writes seed inputs for every fuzz target from the shared fixtures into `fuzz/corpus/<target>/`.
@@ -164,6 +165,10 @@ fn seed_corpus() -> std::io::Result<()> {
         "key_file",
         sigil_crypto::pem_encode("PRIVATE KEY", key.to_pkcs8_der()).as_bytes(),
     )?;
+    // TUF metadata: the public-good and staging roots as shipped.
+    for dir in ["production", "staging"] {
+        put("tuf_metadata", &std::fs::read(fixtures.join("tuf").join(dir).join("root.json"))?)?;
+    }
     let mut files = Vec::new();
     let mut stack = vec![fixtures.clone()];
     while let Some(dir) = stack.pop() {

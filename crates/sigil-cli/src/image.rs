@@ -475,7 +475,7 @@ impl ImageVerifier {
     pub(crate) fn new(a: &ImageCheckArgs) -> Result<Self, String> {
         let expected =
             ExpectedSigner::new(a.key.as_deref(), &IdentityArgs::from(&a.identity)).map_err(|e| e.to_string())?;
-        let trust = crate::verify::load_trust(&a.trust).map_err(|e| e.to_string())?;
+        let trust = crate::trust::load_trust(&a.trust).map_err(|e| e.to_string())?;
         Ok(Self {
             verifier: Verifier::new(trust, crate::verify::verifier_options(a.insecure_ignore_tlog)),
             expected,

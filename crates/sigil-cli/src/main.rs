@@ -9,6 +9,7 @@ mod log;
 mod quickstart;
 mod serve;
 mod sign;
+mod trust;
 mod tuf;
 mod tuf_publish;
 mod verify;
@@ -76,6 +77,9 @@ enum Command {
     /// signing_config.v0.2.json) to Sigstore clients; `sigil serve` keeps one in DATA/tuf.
     #[command(subcommand)]
     Tuf(tuf::TufCommand),
+    /// Choose and inspect the trusted root: pin a TUF repository (`init`), show what is trusted (`show`).
+    #[command(subcommand)]
+    Trust(trust::TrustCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -117,5 +121,6 @@ fn main() -> ExitCode {
         Command::DevToken(args) => serve::dev_token(&args),
         Command::Copy(args) => copy::copy(args),
         Command::Tuf(cmd) => tuf::run(cmd),
+        Command::Trust(cmd) => trust::run(cmd),
     }
 }

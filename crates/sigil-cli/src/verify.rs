@@ -7,22 +7,13 @@ use clap::Args;
 use sigil_bundle::bundle::Content;
 use sigil_crypto::{HashAlgorithm, VerifyingKey};
 use sigil_policy::{ExtensionField, Matcher, Policy};
-use sigil_trust::TrustedMaterial;
+
+pub use crate::trust::TrustArgs;
+use crate::trust::load_trust;
 use sigil_verify::{
     Artifact, Code, SignerCheck, TimeSource, VerificationError, VerifiedBundle, VerifiedSigner, Verifier,
     VerifierOptions,
 };
-
-/// Options shared by both verify commands.
-#[derive(Debug, Args)]
-pub struct TrustArgs {
-    /// A trusted_root.json (or client trust config) to use instead of the embedded public-good root.
-    #[arg(long, value_name = "FILE")]
-    trusted_root: Option<PathBuf>,
-    /// Use the embedded Sigstore staging trusted root.
-    #[arg(long, conflicts_with = "trusted_root")]
-    staging: bool,
-}
 
 #[derive(Debug, Args)]
 pub struct VerifyBundleArgs {
@@ -305,34 +296,6 @@ pub(crate) fn verifier_options(ignore_tlog: bool) -> VerifierOptions {
         }
     } else {
         VerifierOptions::default()
-    }
-}
-
-pub(crate) fn load_trust(t: &TrustArgs) -> Result<TrustedMaterial, VerificationError> {
-    let err = |e: sigil_trust::Error| VerificationError::new(Code::TrustedRootInvalid, e.to_string());
-    match (&t.trusted_root, t.staging) {
-        (Some(path), _) => {
-            let json =
-                sigil_trust::read_bounded(path, sigil_bundle::Limits::default().max_trusted_root_bytes).map_err(err)?;
-            // A client trust config carries the trusted root inside it.
-            let is_client_config = serde_json::from_slice::<serde_json::Value>(&json)
-                .ok()
-                .and_then(|v| {
-                    v.get("mediaType")
-                        .and_then(|m| m.as_str())
-                        .map(|m| m == sigil_bundle::trust::CLIENT_TRUST_CONFIG_MEDIA_TYPE)
-                })
-                .unwrap_or(false);
-            if is_client_config {
-                let c = sigil_bundle::ClientTrustConfig::from_json(&json, &sigil_bundle::Limits::default())
-                    .map_err(|e| VerificationError::new(Code::TrustedRootInvalid, e.to_string()))?;
-                TrustedMaterial::from_trusted_root(&c.trusted_root).map_err(err)
-            } else {
-                TrustedMaterial::from_json(&json).map_err(err)
-            }
-        }
-        (None, true) => TrustedMaterial::staging().map_err(err),
-        (None, false) => TrustedMaterial::production().map_err(err),
     }
 }
 

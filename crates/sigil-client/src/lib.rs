@@ -15,6 +15,7 @@
 mod http;
 pub mod oauth;
 mod services;
+mod tuf;
 
 pub use http::{ClientOptions, HttpClient};
 pub use oauth::{discover, interactive_login, receive_callback};

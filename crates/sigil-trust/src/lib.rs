@@ -8,7 +8,7 @@
 //!
 //! Sources: the public-good and staging roots embedded in the binary ([`TrustedMaterial::production`],
 //! [`TrustedMaterial::staging`], from the sigstore-python 4.5.1 wheel, see `roots/README.md`), a file,
-//! or anything implementing [`TrustSource`] (TUF comes later).
+//! or anything implementing [`TrustSource`], such as a TUF repository ([`tuf::sigstore::TufTrustSource`]).
 
 pub mod tuf;
 
@@ -46,6 +46,8 @@ pub enum Error {
     Invalid { what: String, reason: String },
     #[error("reading {path}: {reason}")]
     Io { path: String, reason: String },
+    #[error("TUF: {0}")]
+    Tuf(#[from] tuf::TufError),
 }
 
 /// A closed time interval `[start, end]` in unix seconds; `end` may be open.

@@ -343,6 +343,9 @@ pub fn cmd(program: impl AsRef<OsStr>) -> Command {
     ] {
         c.env_remove(v);
     }
+    // Never the developer's own `sigil trust init` choice or TUF cache: without a test's own SIGIL_HOME, trust
+    // resolution finds nothing pinned and no cache.
+    c.env("SIGIL_HOME", repo().join("target/test-sigil-home"));
     c.env("NO_PROXY", "127.0.0.1,localhost")
         .env("PYTHONDONTWRITEBYTECODE", "1");
     c

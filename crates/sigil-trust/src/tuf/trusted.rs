@@ -206,11 +206,17 @@ impl TrustedSet {
                             change: "no longer lists it".into(),
                         });
                     }
-                    Some(m) if m.version < old_meta.version => {
+                    Some(m) if m.version < old_meta.version && name == "targets.json" => {
                         return Err(TufError::Rollback {
-                            role: format!("{name} (as snapshot names it)"),
+                            role: "targets (as snapshot names it)".into(),
                             trusted: old_meta.version,
                             got: m.version,
+                        });
+                    }
+                    Some(m) if m.version < old_meta.version => {
+                        return Err(TufError::DelegationDropped {
+                            role: name.clone(),
+                            change: format!("lowers its version from {} to {}", old_meta.version, m.version),
                         });
                     }
                     Some(_) => {}
