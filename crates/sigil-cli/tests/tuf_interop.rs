@@ -5,7 +5,8 @@
 //!   (Rekor v2 and v1, the signing config coming from TUF) and `verify identity` (the trusted root from TUF);
 //! - sigstore-js: signs with explicit URLs (JS signing does not use TUF, INTEROP.md §3.4), verifies with
 //!   `@sigstore/cli` 0.8.1 `sigstore verify --tuf-mirror-url <base>/tuf --tuf-root-path …` and with the
-//!   sigstore-js 5.0.1 library's `sigstore.verify({tufMirrorURL, …})`, both online against the instance.
+//!   sigstore-js 5.0.1 library's `sigstore.verify({tufMirrorURL, …})`, both online against the instance;
+//! - sigil's own client: `sigil verify-bundle --tuf-mirror <base>/tuf --tuf-root 1.root.json`.
 //!
 //! Then the repository changes while the instance runs (`sigil tuf resign` of targets, `sigil tuf rotate-key`
 //! of the timestamp key, i.e. a new root), and every client picks up the new versions from its own cache.
@@ -100,6 +101,21 @@ impl Env {
         c
     }
 
+    /// `sigil verify-bundle --tuf-mirror <base>/tuf --tuf-root 1.root.json`, its TUF cache in the work folder.
+    fn sigil_verify(&self, bundle: &str) -> Command {
+        let mut c = cmd(SIGIL);
+        c.args(["verify-bundle", "--bundle", bundle])
+            .args(["--certificate-identity", EMAIL])
+            .args(["--certificate-oidc-issuer", &self.issuer])
+            .args(["--tuf-mirror", &self.mirror()])
+            .arg("--tuf-root")
+            .arg(self.root())
+            .arg("artifact.txt")
+            .env("SIGIL_HOME", self.w.join("sigil-home"))
+            .current_dir(&self.w);
+        c
+    }
+
     /// The version of `role` in the sigstore-js cache at `cache` (one repository inside).
     fn js_metadata_version(&self, cache: &str, role: &str) -> u64 {
         let dir = std::fs::read_dir(self.w.join(cache))
@@ -143,6 +159,7 @@ impl Env {
                 ]),
             );
             self.step(&format!("{round} js5 verify {b}"), self.js_lib_verify(b, EMAIL));
+            self.step(&format!("{round} sigil verify {b}"), self.sigil_verify(b));
             // @sigstore/cli 0.8.1 (@sigstore/verify 2.x) cannot verify Rekor v2 entries.
             if *v1 {
                 self.step(&format!("{round} js cli verify {b}"), self.js_cli_verify(b));
