@@ -56,6 +56,8 @@ pub struct InstanceConfig {
     /// Serve HTTPS with this configuration; without it only loopback addresses (or a TLS-terminating proxy named by
     /// an `https://` public URL) are allowed.
     pub tls: Option<Arc<sigil_http::TlsConfig>>,
+    /// Publish the trust files over TUF (`DATA/tuf`, served at `/tuf`).
+    pub tuf: bool,
 }
 
 /// The files a started instance wrote for its clients.
@@ -361,7 +363,11 @@ impl Instance {
         if let Some(d) = &dev {
             router = router.merge(sigil_ca::dev_issuer_api::router(Arc::clone(d), DEV_ISSUER_PATH));
         }
-        let tuf = crate::tuf_publish::start(dir, config.dev, &[&files.trusted_root, &files.signing_config]).await?;
+        let tuf = if config.tuf {
+            crate::tuf_publish::start(dir, config.dev, &[&files.trusted_root, &files.signing_config]).await?
+        } else {
+            crate::tuf_publish::TufState::Off
+        };
         router = router.merge(tuf.router());
         Ok(Self {
             base_url,

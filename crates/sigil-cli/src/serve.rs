@@ -81,6 +81,7 @@ pub fn serve(args: ServeArgs) -> ExitCode {
         oidc_config: args.oidc_config,
         server: Default::default(),
         tls,
+        tuf: true,
     };
     let result = runtime.block_on(async move {
         let instance = Instance::start(config).await?;

@@ -29,8 +29,8 @@ const ONLINE: [Role; 3] = [Role::Timestamp, Role::Snapshot, Role::Targets];
 /// Largest file served.
 const MAX_FILE: u64 = 64 << 20;
 
-/// What the instance does with TUF.
-#[derive(Debug)]
+/// What the instance does with TUF. Cheap to clone (the publisher is shared).
+#[derive(Debug, Clone)]
 pub enum TufState {
     /// Publishes and re-signs.
     Publishing(Arc<TufPublisher>),
@@ -48,6 +48,21 @@ impl TufState {
             Self::ReadOnly(dir) => Some(RepoDir::new(dir).first_root()),
             Self::Off => None,
         }
+    }
+
+    /// The hook for when the instance's trust files change (e.g. after a key rotation): publishes the files at
+    /// `paths` (target name = file name) if their content differs from the published targets. Does nothing
+    /// when the instance does not publish. Blocking (file I/O, perhaps key decryption): call it from
+    /// `tokio::task::spawn_blocking` in async code.
+    #[allow(
+        dead_code,
+        reason = "the hook for serve's key rotation, which calls it when it rewrites the trust files"
+    )]
+    pub fn trust_files_changed(&self, paths: &[&Path], now: i64) -> Result<(), String> {
+        let Self::Publishing(p) = self else {
+            return Ok(());
+        };
+        p.publish_trust_files(&trust_file_targets(paths)?, now).map(|_| ())
     }
 
     /// The routes serving the repository (none when off).
