@@ -188,6 +188,17 @@ impl TufPublisher {
             lifetimes,
             warned_offline_targets: Mutex::new(false),
         };
+        if let Ok(repo) = publisher.dir.load() {
+            let root_expires = repo.expires(Role::Root);
+            if root_expires - now < 30 * 86_400 {
+                eprintln!(
+                    "warning: TUF root metadata expires {}: re-sign it with the root key (`sigil tuf resign --repo {} \
+                     --role root`)",
+                    sigil_trust::tuf::metadata::format_time(root_expires),
+                    publisher.dir.path().display()
+                );
+            }
+        }
         match publisher.publish_trust_files(files, now) {
             Ok(_) => {}
             Err(msg) => eprintln!("warning: {msg}"),

@@ -527,3 +527,90 @@ fn the_unchanged_fixture_is_accepted() {
     assert_eq!(versions, [2, 1, 1, 1]);
     assert_eq!(got["trusted_root.json"], b"{\"a\": 1}");
 }
+
+/// One change to a repository, for the sequence proptest.
+#[derive(Debug, Clone)]
+enum Op {
+    SetTarget(usize, u8),
+    RemoveTarget(usize),
+    Rotate(usize),
+    Resign(usize),
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        (0usize..3, any::<u8>()).prop_map(|(n, b)| Op::SetTarget(n, b)),
+        (0usize..3).prop_map(Op::RemoveTarget),
+        (0usize..4).prop_map(Op::Rotate),
+        (0usize..4).prop_map(Op::Resign),
+    ]
+}
+
+const NAMES: [&str; 3] = ["trusted_root.json", "signing_config.v0.2.json", "dir/keys.json"];
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(24))]
+
+    /// Whatever sequence of changes is published, a client that follows along (keeping its cache) accepts
+    /// every state, sees exactly the repository's targets, and never sees a version go back.
+    #[test]
+    fn any_sequence_of_changes_is_followed_by_the_client(ops in prop::collection::vec(op(), 1..8)) {
+        use sigil_crypto::{Signer as _, SigningKey};
+        use sigil_trust::tuf::repo::{KeyRing, Repository};
+        let mut ring = KeyRing::new();
+        let mut publics = Vec::new();
+        for role in Role::ALL {
+            let k = SigningKey::generate(KeyAlgorithm::Ed25519).unwrap();
+            publics.push((role, k.public_key().clone()));
+            ring.add(Box::new(k)).unwrap();
+        }
+        let pairs: Vec<(Role, &sigil_crypto::VerifyingKey)> = publics.iter().map(|(r, k)| (*r, k)).collect();
+        let mut repo = Repository::create(&pairs).unwrap();
+        repo.set_target(NAMES[0], b"initial").unwrap();
+        let mut files = BTreeMap::new();
+        let t = now();
+        for f in repo.publish(&ring, &Lifetimes::default(), t).unwrap().files {
+            files.insert(f.path, f.bytes);
+        }
+        let pinned = files["1.root.json"].clone();
+        let cache = tempfile::tempdir().unwrap();
+        let mut last = vec![0u64; 4];
+        for op in ops {
+            match op {
+                Op::SetTarget(n, b) => {
+                    repo.set_target(NAMES[n], &[b; 3]).unwrap();
+                }
+                Op::RemoveTarget(n) => {
+                    repo.remove_target(NAMES[n]).unwrap();
+                }
+                Op::Rotate(r) => {
+                    let k = SigningKey::generate(KeyAlgorithm::Ed25519).unwrap();
+                    repo.rotate_key(Role::ALL[r], k.public_key()).unwrap();
+                    ring.add(Box::new(k)).unwrap();
+                }
+                Op::Resign(r) => repo.resign(Role::ALL[r]),
+            }
+            for f in repo.publish(&ring, &Lifetimes::default(), t).unwrap().files {
+                // Versioned files are never given other content.
+                if f.path != "timestamp.json" && f.path != "root.json" {
+                    if let Some(old) = files.get(&f.path) {
+                        prop_assert_eq!(old, &f.bytes, "{} rewritten", f.path);
+                    }
+                }
+                files.insert(f.path, f.bytes);
+            }
+            let targets = repo.targets();
+            let names: Vec<&str> = targets.keys().map(String::as_str).collect();
+            let fetch = MemFetch(files.clone());
+            let (versions, got) = sigil_client(&pinned, cache.path(), &fetch, &names, t)
+                .map_err(|e| TestCaseError::fail(format!("after {op:?}: {e}")))?;
+            for (i, v) in versions.iter().enumerate() {
+                prop_assert!(*v >= last[i], "version went back after {:?}: {:?} -> {:?}", op, last, versions);
+            }
+            last = versions;
+            for (name, info) in &targets {
+                prop_assert_eq!(sigil_crypto::sha256(&got[name]), info.sha256);
+            }
+        }
+    }
+}
