@@ -16,33 +16,11 @@ use sigil_trust::tuf::repo::{Lifetimes, RepoError, Role};
 use sigil_trust::tuf::repo_dir::RepoDir;
 use sigil_trust::tuf::{Fetch, FetchError, Mode, RepositoryConfig, TufError, Updater};
 
-const BASE: &str = "https://tuf.test/tuf";
+mod common;
+
+use common::{Files as DirFetch, MIRROR as BASE, now};
+
 const PASSWORD: &[u8] = b"test password";
-
-fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64
-}
-
-/// Serves `BASE/<path>` from a directory.
-struct DirFetch(PathBuf);
-
-impl Fetch for DirFetch {
-    fn fetch(&self, url: &str, max_len: u64) -> Result<Vec<u8>, FetchError> {
-        let rel = url
-            .strip_prefix(BASE)
-            .and_then(|r| r.strip_prefix('/'))
-            .ok_or_else(|| FetchError::Transport(format!("unexpected URL {url}")))?;
-        assert!(!rel.split('/').any(|s| s == ".." || s.is_empty()), "{url}");
-        let bytes = std::fs::read(self.0.join(rel)).map_err(|_| FetchError::NotFound)?;
-        if bytes.len() as u64 > max_len {
-            return Err(FetchError::TooLarge(max_len));
-        }
-        Ok(bytes)
-    }
-}
 
 /// Serves `BASE/<path>` from memory.
 struct MemFetch(BTreeMap<String, Vec<u8>>);
