@@ -6,7 +6,8 @@
 //! - `log/`: the transparency log; `ct/`: the CT log;
 //! - `oidc/`: the development issuer's key and URL (with `dev`);
 //! - `trusted_root.json`, `signing_config.v0.2.json`, `trust_config.json`: what clients need, rewritten on every
-//!   start before the listener accepts anything.
+//!   start before the listener accepts anything;
+//! - `tuf/`: the TUF repository publishing the first two (see `tuf_publish`).
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -55,6 +56,8 @@ pub struct InstanceConfig {
     /// Serve HTTPS with this configuration; without it only loopback addresses (or a TLS-terminating proxy named by
     /// an `https://` public URL) are allowed.
     pub tls: Option<Arc<sigil_http::TlsConfig>>,
+    /// Publish the trust files over TUF (`DATA/tuf`, served at `/tuf`).
+    pub tuf: bool,
 }
 
 /// The files a started instance wrote for its clients.
@@ -71,6 +74,8 @@ pub struct Instance {
     pub base_url: String,
     pub issuer_url: Option<String>,
     pub files: TrustFiles,
+    /// The TUF repository publishing the trust files (`DATA/tuf`, served at `/tuf`).
+    pub tuf: crate::tuf_publish::TufState,
     listener: TcpListener,
     router: axum::Router,
     log: LogService,
@@ -358,10 +363,17 @@ impl Instance {
         if let Some(d) = &dev {
             router = router.merge(sigil_ca::dev_issuer_api::router(Arc::clone(d), DEV_ISSUER_PATH));
         }
+        let tuf = if config.tuf {
+            crate::tuf_publish::start(dir, config.dev, &[&files.trusted_root, &files.signing_config]).await?
+        } else {
+            crate::tuf_publish::TufState::Off
+        };
+        router = router.merge(tuf.router());
         Ok(Self {
             base_url,
             issuer_url,
             files,
+            tuf,
             listener,
             router,
             log,

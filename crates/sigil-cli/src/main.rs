@@ -10,6 +10,8 @@ mod quickstart;
 mod serve;
 mod sign;
 mod trust;
+mod tuf;
+mod tuf_publish;
 mod verify;
 
 use std::process::ExitCode;
@@ -71,6 +73,10 @@ enum Command {
     Download(Download),
     /// Copy a container image and its signatures to another repository or registry.
     Copy(copy::CopyArgs),
+    /// Create and maintain a TUF repository that distributes trust files (trusted_root.json,
+    /// signing_config.v0.2.json) to Sigstore clients; `sigil serve` keeps one in DATA/tuf.
+    #[command(subcommand)]
+    Tuf(tuf::TufCommand),
     /// Choose and inspect the trusted root: pin a TUF repository (`init`), show what is trusted (`show`).
     #[command(subcommand)]
     Trust(trust::TrustCommand),
@@ -114,6 +120,7 @@ fn main() -> ExitCode {
         Command::Quickstart(args) => quickstart::run(args),
         Command::DevToken(args) => serve::dev_token(&args),
         Command::Copy(args) => copy::copy(args),
+        Command::Tuf(cmd) => tuf::run(cmd),
         Command::Trust(cmd) => trust::run(cmd),
     }
 }

@@ -88,6 +88,7 @@ fn quickstart(args: &QuickstartArgs) -> Result<(), String> {
         oidc_config: None,
         server: Default::default(),
         tls: None,
+        tuf: false,
     };
     let instance = runtime.block_on(Instance::start(config))?;
     let base_url = instance.base_url.clone();

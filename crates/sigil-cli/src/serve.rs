@@ -81,6 +81,7 @@ pub fn serve(args: ServeArgs) -> ExitCode {
         oidc_config: args.oidc_config,
         server: Default::default(),
         tls,
+        tuf: true,
     };
     let result = runtime.block_on(async move {
         let instance = Instance::start(config).await?;
@@ -96,6 +97,15 @@ pub fn serve(args: ServeArgs) -> ExitCode {
                 let _ = writeln!(out, "dev issuer:    {url} (development only: mints any identity)");
             }
             let _ = writeln!(out, "trust config:  {}", instance.files.trust_config.display());
+            if let Some(root) = instance.tuf.first_root() {
+                let _ = writeln!(
+                    out,
+                    "tuf:           {}{}  (root: {})",
+                    instance.base_url,
+                    crate::tuf_publish::TUF_PATH,
+                    root.display()
+                );
+            }
             let _ = out.flush();
         }
         instance.serve(crate::log::shutdown_signal()).await

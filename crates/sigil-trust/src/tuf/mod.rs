@@ -7,12 +7,16 @@
 //! - [`names`]: target and role names that cannot escape the cache;
 //! - [`client`]: the [`Updater`]: cache directory, root rotation, refresh, delegation search, targets, over a
 //!   [`Fetch`] the caller provides (HTTP lives in `sigil-client`);
+//! - [`repo`]: the repository side: builds and signs metadata (sans-IO); [`repo_dir`] keeps a repository and
+//!   its encrypted keys in a directory (`sigil tuf`, `sigil serve`);
 //! - [`sigstore`]: the Sigstore targets (`trusted_root.json`, `signing_config.v0.2.json`) and a [`crate::TrustSource`].
 
 pub mod canonical;
 pub mod client;
 pub mod metadata;
 pub mod names;
+pub mod repo;
+pub mod repo_dir;
 pub mod sigstore;
 pub mod trusted;
 
