@@ -167,7 +167,10 @@ fn seed_corpus() -> std::io::Result<()> {
     )?;
     // TUF metadata: the public-good and staging roots as shipped.
     for dir in ["production", "staging"] {
-        put("tuf_metadata", &std::fs::read(fixtures.join("tuf").join(dir).join("root.json"))?)?;
+        put(
+            "tuf_metadata",
+            &std::fs::read(fixtures.join("tuf").join(dir).join("root.json"))?,
+        )?;
     }
     let mut files = Vec::new();
     let mut stack = vec![fixtures.clone()];
