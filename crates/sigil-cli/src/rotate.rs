@@ -239,8 +239,9 @@ fn is_id(id: &str) -> bool {
     !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_digit() || b == b'-')
 }
 
-/// Takes a request (renames it, so that the command's cancel and another server cannot) and reads it, bounded.
-/// `None` if it is gone.
+/// Takes a request (renames it to `<id>.claimed`, so that the command's withdrawal and another server cannot) and
+/// reads it, bounded. `None` if it is gone. The claimed file stays until [`answer`], so that a server that stops
+/// in between leaves a trace ([`answer_abandoned`]).
 pub fn claim(path: &Path) -> Option<Result<Vec<u8>, String>> {
     let claimed = path.with_extension("claimed");
     std::fs::rename(path, &claimed).ok()?;
@@ -253,14 +254,15 @@ pub fn claim(path: &Path) -> Option<Result<Vec<u8>, String>> {
             .map_err(|e| format!("{}: {e}", claimed.display()))?;
         Ok(bytes)
     })();
-    let _ = std::fs::remove_file(&claimed);
     Some(read)
 }
 
-/// Answers request `id`.
+/// Answers request `id` and removes its claimed file (which holds the new private keys).
 pub fn answer(dir: &Path, id: &str, outcome: &Outcome) -> Result<(), String> {
     let json = serde_json::to_vec_pretty(outcome).map_err(|e| format!("encoding the result: {e}"))?;
-    write_atomic(&dir.join(ROTATE_DIR).join(format!("{id}.result")), &json, false)
+    let written = write_atomic(&dir.join(ROTATE_DIR).join(format!("{id}.result")), &json, false);
+    let _ = std::fs::remove_file(dir.join(ROTATE_DIR).join(format!("{id}.claimed")));
+    written
 }
 
 /// Requests a server took but never answered (it stopped meanwhile): answered at start, so that nobody waits on
@@ -285,7 +287,6 @@ pub fn answer_abandoned(dir: &Path) {
                     ),
                 },
             );
-            let _ = std::fs::remove_file(e.path());
         }
     }
 }
@@ -456,5 +457,15 @@ mod tests {
         }
         let ids: Vec<String> = pending(tmp.path()).into_iter().map(|(id, _)| id).collect();
         assert_eq!(ids, ["0001-9", "0002-1"]);
+        // Claimed: gone from the pending ones, kept until answered.
+        let (id, path) = pending(tmp.path()).remove(0);
+        assert_eq!(claim(&path).unwrap().unwrap(), b"{}");
+        assert!(claim(&path).is_none(), "claimed twice");
+        assert!(d.join("0001-9.claimed").exists());
+        // A server that stopped before answering: answered at the next start.
+        answer_abandoned(tmp.path());
+        assert!(!d.join("0001-9.claimed").exists());
+        let outcome: Outcome = serde_json::from_slice(&std::fs::read(d.join(format!("{id}.result"))).unwrap()).unwrap();
+        assert!(outcome.error.unwrap().contains("stopped"));
     }
 }
