@@ -160,10 +160,15 @@ pub(crate) fn full_key_id(name: &str, ed25519: &[u8]) -> [u8; 32] {
 /// C2SP checkpoints). Every [`crate::TreeHead`] carries the generation that signed its checkpoint, so whatever is
 /// built from a head (an entry's SET and log ID, a v1 checkpoint) is signed by that same generation, even when a
 /// rotation happens meanwhile.
+/// Cheap to clone (one `Arc`): every appended entry carries one.
 #[derive(Clone)]
 pub struct KeyGeneration {
-    keys: Arc<Keys>,
-    origin: Arc<str>,
+    inner: Arc<Generation>,
+}
+
+struct Generation {
+    keys: Keys,
+    origin: String,
     v1_key: VerifyingKey,
     checkpoint_key: VerifyingKey,
     v1_log_id: [u8; 32],
@@ -173,15 +178,15 @@ pub struct KeyGeneration {
 impl std::fmt::Debug for KeyGeneration {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("KeyGeneration")
-            .field("v1_log_id", &hex::encode(self.v1_log_id))
-            .field("v2_log_id", &hex::encode(self.v2_log_id))
+            .field("v1_log_id", &hex::encode(self.inner.v1_log_id))
+            .field("v2_log_id", &hex::encode(self.inner.v2_log_id))
             .finish_non_exhaustive()
     }
 }
 
 impl PartialEq for KeyGeneration {
     fn eq(&self, other: &Self) -> bool {
-        self.v1_log_id == other.v1_log_id && self.v2_log_id == other.v2_log_id
+        self.inner.v1_log_id == other.inner.v1_log_id && self.inner.v2_log_id == other.inner.v2_log_id
     }
 }
 
@@ -192,43 +197,48 @@ impl KeyGeneration {
         let v1_key = keys.ecdsa_verifying_key()?;
         let checkpoint_key = keys.ed25519_verifying_key()?;
         Ok(Self {
-            v1_log_id: v1_key.sha256_key_id(),
-            v2_log_id: full_key_id(origin, keys.ed25519_raw()),
-            origin: Arc::from(origin),
-            keys: Arc::new(keys),
-            v1_key,
-            checkpoint_key,
+            inner: Arc::new(Generation {
+                v1_log_id: v1_key.sha256_key_id(),
+                v2_log_id: full_key_id(origin, keys.ed25519_raw()),
+                origin: origin.to_string(),
+                keys,
+                v1_key,
+                checkpoint_key,
+            }),
         })
     }
 
     /// The ECDSA P-256 key of Rekor v1 SETs and checkpoints.
     pub fn v1_key(&self) -> &VerifyingKey {
-        &self.v1_key
+        &self.inner.v1_key
     }
 
     /// The Rekor v1 log ID: SHA-256 of the ECDSA key's DER SPKI.
     pub fn v1_log_id(&self) -> [u8; 32] {
-        self.v1_log_id
+        self.inner.v1_log_id
     }
 
     /// The Ed25519 checkpoint key.
     pub fn checkpoint_key(&self) -> &VerifyingKey {
-        &self.checkpoint_key
+        &self.inner.checkpoint_key
     }
 
     /// The Rekor v2 log ID: the full C2SP key ID `SHA-256(origin ‖ "\n" ‖ 0x01 ‖ public key)`.
     pub fn v2_log_id(&self) -> [u8; 32] {
-        self.v2_log_id
+        self.inner.v2_log_id
     }
 
     pub(crate) fn keys(&self) -> &Keys {
-        &self.keys
+        &self.inner.keys
     }
 
     /// A C2SP checkpoint (origin = key name) signed by the Ed25519 key.
     pub(crate) fn sign_checkpoint(&self, checkpoint: Checkpoint) -> Result<String, Error> {
-        let hint = sigil_tlog::key_id(&self.origin, SIG_TYPE_ED25519, self.keys.ed25519_raw());
-        Ok(SignedCheckpoint::sign(checkpoint, &self.origin, hint, |m| self.keys.sign_ed25519(m))?.to_text())
+        let hint = sigil_tlog::key_id(&self.inner.origin, SIG_TYPE_ED25519, self.inner.keys.ed25519_raw());
+        Ok(SignedCheckpoint::sign(checkpoint, &self.inner.origin, hint, |m| {
+            self.inner.keys.sign_ed25519(m)
+        })?
+        .to_text())
     }
 
     /// A Rekor v1 signed entry timestamp: ECDSA over JCS of `{body, integratedTime, logID, logIndex}` (body is
@@ -237,19 +247,20 @@ impl KeyGeneration {
         let payload = serde_json::json!({
             "body": B64.encode(body),
             "integratedTime": integrated_time,
-            "logID": hex::encode(self.v1_log_id),
+            "logID": hex::encode(self.inner.v1_log_id),
             "logIndex": log_index,
         });
-        self.keys
+        self.inner
+            .keys
             .sign_ecdsa(sigil_bundle::jcs::canonicalize(&payload).as_bytes())
     }
 
     /// A Rekor v1 checkpoint: signed by the ECDSA key, key name `host`, key hint `SHA-256(SPKI)[:4]`.
     pub(crate) fn sign_v1_checkpoint(&self, checkpoint: Checkpoint, host: &str) -> Result<String, Error> {
-        let id = self.v1_log_id;
+        let id = self.inner.v1_log_id;
         let hint = [id[0], id[1], id[2], id[3]];
         let mut err = None;
-        let signed = SignedCheckpoint::sign(checkpoint, host, hint, |msg| match self.keys.sign_ecdsa(msg) {
+        let signed = SignedCheckpoint::sign(checkpoint, host, hint, |msg| match self.inner.keys.sign_ecdsa(msg) {
             Ok(sig) => sig,
             Err(e) => {
                 err = Some(e);
