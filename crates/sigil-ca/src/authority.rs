@@ -65,6 +65,12 @@ impl CertificateAuthority {
         })
     }
 
+    /// The same CA with another issuing certificate and chain (an intermediate rotation): the same
+    /// authenticator and CT log.
+    pub fn with_issuer(&self, issuer: Issuer, chain: Vec<Vec<u8>>) -> Result<Self, Error> {
+        Self::new(issuer, chain, Arc::clone(&self.authenticator), Arc::clone(&self.ct))
+    }
+
     /// The issuing certificate followed by its parents (DER).
     pub fn chain(&self) -> &[Vec<u8>] {
         &self.chain

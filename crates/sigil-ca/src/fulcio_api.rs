@@ -1,7 +1,7 @@
 //! Fulcio's REST API v2 over a [`CertificateAuthority`]: `POST /api/v2/signingCert`, `GET /api/v2/trustBundle`,
 //! `GET /api/v2/configuration`.
 
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 
 use axum::Router;
 use axum::extract::{Request, State};
@@ -22,19 +22,70 @@ const LIMITS: BodyLimits = BodyLimits::json(64 * 1024);
 
 #[derive(Debug)]
 struct Shared {
+    ca: Arc<ActiveCa>,
+    configuration: serde_json::Value,
+    metrics: Arc<RouteMetrics>,
+}
+
+/// The CA a running service issues with, replaceable while it serves (an intermediate rotation). Each request
+/// takes the current CA once, so its certificate and the chain it is returned with always belong together; a
+/// request in flight during [`ActiveCa::replace`] finishes with the CA it started with.
+#[derive(Debug)]
+pub struct ActiveCa(RwLock<Arc<Issuing>>);
+
+#[derive(Debug)]
+struct Issuing {
     ca: Arc<CertificateAuthority>,
     /// The CA's chain (issuing certificate … root) as PEM, encoded once.
     chain_pem: Vec<String>,
-    configuration: serde_json::Value,
-    metrics: Arc<RouteMetrics>,
+}
+
+impl Issuing {
+    fn new(ca: Arc<CertificateAuthority>) -> Arc<Self> {
+        Arc::new(Self {
+            chain_pem: ca.chain().iter().map(|der| pem(der)).collect(),
+            ca,
+        })
+    }
+}
+
+impl ActiveCa {
+    pub fn new(ca: Arc<CertificateAuthority>) -> Self {
+        Self(RwLock::new(Issuing::new(ca)))
+    }
+
+    /// The CA new requests are served by.
+    pub fn current(&self) -> Arc<CertificateAuthority> {
+        Arc::clone(&self.issuing().ca)
+    }
+
+    /// Serves every later request with `ca`.
+    pub fn replace(&self, ca: Arc<CertificateAuthority>) {
+        let next = Issuing::new(ca);
+        match self.0.write() {
+            Ok(mut g) => *g = next,
+            Err(g) => *g.into_inner() = next,
+        }
+    }
+
+    fn issuing(&self) -> Arc<Issuing> {
+        match self.0.read() {
+            Ok(g) => Arc::clone(&g),
+            Err(g) => Arc::clone(&g.into_inner()),
+        }
+    }
 }
 
 type S = State<Arc<Shared>>;
 
 /// The router. `configuration` is the body of `GET /api/v2/configuration` (the issuers the CA accepts).
 pub fn router(ca: Arc<CertificateAuthority>, configuration: serde_json::Value, metrics: Arc<RouteMetrics>) -> Router {
+    router_with(Arc::new(ActiveCa::new(ca)), configuration, metrics)
+}
+
+/// [`router`] over a CA that can be replaced while it serves.
+pub fn router_with(ca: Arc<ActiveCa>, configuration: serde_json::Value, metrics: Arc<RouteMetrics>) -> Router {
     let shared = Arc::new(Shared {
-        chain_pem: ca.chain().iter().map(|der| pem(der)).collect(),
         ca,
         configuration,
         metrics,
@@ -75,16 +126,17 @@ async fn signing_cert(State(s): S, req: Request) -> Result<Response, HttpError> 
     let (parts, body) = read_body(req, &LIMITS).await?;
     let request = SigningCertRequest::parse(&body, bearer(&parts.headers)?)?;
     let now = unix_now();
-    let issued = s.ca.issue(request, now).await?;
+    let issuing = s.ca.issuing();
+    let issued = issuing.ca.issue(request, now).await?;
     let body = serde_json::json!({
         "signedCertificateEmbeddedSct": {"chain": {"certificates":
-            std::iter::once(pem(&issued.certificate)).chain(s.chain_pem.iter().cloned()).collect::<Vec<_>>()}}
+            std::iter::once(pem(&issued.certificate)).chain(issuing.chain_pem.iter().cloned()).collect::<Vec<_>>()}}
     });
     Ok((StatusCode::CREATED, axum::Json(body)).into_response())
 }
 
 async fn trust_bundle(State(s): S) -> Response {
-    let body = serde_json::json!({"chains": [{"certificates": s.chain_pem}]});
+    let body = serde_json::json!({"chains": [{"certificates": s.ca.issuing().chain_pem}]});
     axum::Json(body).into_response()
 }
 

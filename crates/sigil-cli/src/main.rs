@@ -7,6 +7,7 @@ mod instance;
 mod keys;
 mod log;
 mod quickstart;
+mod rotate;
 mod serve;
 mod sign;
 mod trust;
@@ -52,6 +53,9 @@ enum Command {
     Quickstart(quickstart::QuickstartArgs),
     /// Print a token from the development issuer of a `sigil serve --dev` instance.
     DevToken(serve::DevTokenArgs),
+    /// Operate a private instance's data directory: `rotate log-key|ca-intermediate` (on a running server too).
+    #[command(subcommand)]
+    Instance(rotate::InstanceCommand),
     /// Generate a P-256 key pair for signing without an identity: PREFIX.key, encrypted with a password in
     /// cosign's format (from SIGIL_PASSWORD or COSIGN_PASSWORD, the terminal, or standard input), and PREFIX.pub.
     GenerateKeyPair(keys::GenerateKeyPairArgs),
@@ -119,6 +123,7 @@ fn main() -> ExitCode {
         Command::Download(Download::Attestation(args)) => attest::download_attestation(args),
         Command::Quickstart(args) => quickstart::run(args),
         Command::DevToken(args) => serve::dev_token(&args),
+        Command::Instance(cmd) => rotate::run(cmd),
         Command::Copy(args) => copy::copy(args),
         Command::Tuf(cmd) => tuf::run(cmd),
         Command::Trust(cmd) => trust::run(cmd),

@@ -108,6 +108,22 @@ pub fn serve(args: ServeArgs) -> ExitCode {
             }
             let _ = out.flush();
         }
+        // Say on stdout when a rotation rewrote the trust files (what a TUF publisher subscribes to as well).
+        let mut updates = instance.trust_updates();
+        let files = instance.files.clone();
+        tokio::spawn(async move {
+            while updates.changed().await.is_ok() {
+                let change = updates.borrow_and_update().change;
+                use std::io::Write as _;
+                let mut out = std::io::stdout();
+                let _ = writeln!(
+                    out,
+                    "trust files rewritten ({change:?}): {}",
+                    files.trusted_root.display()
+                );
+                let _ = out.flush();
+            }
+        });
         instance.serve(crate::log::shutdown_signal()).await
     });
     match result {

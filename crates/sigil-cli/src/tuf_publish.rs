@@ -54,10 +54,6 @@ impl TufState {
     /// `paths` (target name = file name) if their content differs from the published targets. Does nothing
     /// when the instance does not publish. Blocking (file I/O, perhaps key decryption): call it from
     /// `tokio::task::spawn_blocking` in async code.
-    #[allow(
-        dead_code,
-        reason = "the hook for serve's key rotation, which calls it when it rewrites the trust files"
-    )]
     pub fn trust_files_changed(&self, paths: &[&Path], now: i64) -> Result<(), String> {
         let Self::Publishing(p) = self else {
             return Ok(());

@@ -330,7 +330,7 @@ fn build_policy(id: &IdentityArgs) -> Result<Policy, VerificationError> {
     Policy::all_of(all).map_err(bad)
 }
 
-fn rfc3339(t: i64) -> String {
+pub(crate) fn rfc3339(t: i64) -> String {
     time::OffsetDateTime::from_unix_timestamp(t)
         .ok()
         .and_then(|d| d.format(&time::format_description::well_known::Rfc3339).ok())

@@ -73,17 +73,23 @@ struct Shared {
     opts: ApiOptions,
     /// The v1 checkpoint key name: the public URL's authority (`host[:port]`).
     v1_name: String,
+    /// Derived from the first key generation's v1 log ID: the same across key rotations (the tree is the same).
     tree_id: u64,
-    v1_log_id: [u8; 32],
-    v2_log_id: [u8; 32],
-    v1_key_pem: String,
-    /// The last v1 checkpoint signed (size, text): most responses in a burst share a tree head.
-    v1_checkpoint: Mutex<Option<(u64, Arc<str>)>>,
+    /// The last v1 checkpoint signed (size, v1 log ID of the key that signed it, text): most responses in a burst
+    /// share a tree head.
+    v1_checkpoint: Mutex<Option<V1Cached>>,
     pending: Semaphore,
     metrics: HttpMetrics,
 }
 
 type S = State<Arc<Shared>>;
+
+#[derive(Debug)]
+struct V1Cached {
+    size: u64,
+    log_id: [u8; 32],
+    text: Arc<str>,
+}
 
 /// The tree ID a Rekor v1 client sees: derived from the v1 log ID so that it is stable for this log.
 pub fn tree_id(v1_log_id: &[u8; 32]) -> u64 {
@@ -94,15 +100,10 @@ pub fn tree_id(v1_log_id: &[u8; 32]) -> u64 {
 
 /// Builds the router. `search`, when given, serves `POST /api/v1/index/retrieve`.
 pub fn router(log: Arc<Log>, search: Option<Arc<Search>>, opts: ApiOptions) -> Result<Router, Error> {
-    let v1_key = log.v1_key()?;
-    let v1_log_id = v1_key.sha256_key_id();
     let shared = Arc::new(Shared {
         search,
         v1_name: sigil_trust::url_authority(&opts.public_url),
-        tree_id: tree_id(&v1_log_id),
-        v1_log_id,
-        v2_log_id: log.checkpoint_key_id(),
-        v1_key_pem: sigil_crypto::pem_encode("PUBLIC KEY", v1_key.spki_der()),
+        tree_id: tree_id(&log.first_v1_log_id()),
         v1_checkpoint: Mutex::new(None),
         pending: Semaphore::new(opts.max_pending_appends),
         metrics: HttpMetrics::default(),
@@ -257,8 +258,9 @@ async fn create_v2(State(s): S, req: Request) -> ApiResult {
     let (kind, version) = accepted.kind.kind_version();
     let tle = TransparencyLogEntry {
         log_index: Int64(a.index),
+        // The log ID of the key generation that signed the checkpoint below.
         log_id: LogId {
-            key_id: B64Bytes(s.v2_log_id.to_vec()),
+            key_id: B64Bytes(head.keys.v2_log_id().to_vec()),
         },
         kind_version: KindVersion {
             kind: kind.into(),
@@ -283,25 +285,33 @@ async fn create_v2(State(s): S, req: Request) -> ApiResult {
 
 // ---------- v1 reads ----------
 
-/// The v1 checkpoint for a tree head (signed once per size and cached).
+/// The v1 checkpoint for a tree head, signed by the head's key generation (signed once per size and key, and
+/// cached).
 fn v1_checkpoint(s: &Shared, head: &TreeHead) -> Result<Arc<str>, ApiError> {
+    let log_id = head.keys.v1_log_id();
     if let Ok(cache) = s.v1_checkpoint.lock() {
-        if let Some((size, text)) = cache.as_ref() {
-            if *size == head.size {
-                return Ok(Arc::clone(text));
+        if let Some(c) = cache.as_ref() {
+            if c.size == head.size && c.log_id == log_id {
+                return Ok(Arc::clone(&c.text));
             }
         }
     }
     let text: Arc<str> = Arc::from(s.log.v1_checkpoint(&s.v1_name, s.tree_id, head, None)?.as_str());
     if let Ok(mut cache) = s.v1_checkpoint.lock() {
-        if cache.as_ref().is_none_or(|(size, _)| *size < head.size) {
-            *cache = Some((head.size, Arc::clone(&text)));
+        // Newer trees replace older ones; at one size, the newer key (a rotation re-signs the same tree).
+        if cache.as_ref().is_none_or(|c| c.size <= head.size) {
+            *cache = Some(V1Cached {
+                size: head.size,
+                log_id,
+                text: Arc::clone(&text),
+            });
         }
     }
     Ok(text)
 }
 
-/// A Rekor v1 `LogEntry` (`{entryID: {...}}` value) for entry `index`, proven in `head`.
+/// A Rekor v1 `LogEntry` (`{entryID: {...}}` value) for entry `index`, proven in `head`: the SET, the log ID and
+/// the checkpoint all come from the head's key generation.
 fn v1_entry(
     s: &Shared,
     index: u64,
@@ -311,12 +321,12 @@ fn v1_entry(
 ) -> Result<(String, serde_json::Value), ApiError> {
     let proof = s.log.inclusion_proof(index, head.size)?;
     let checkpoint = v1_checkpoint(s, head)?;
-    let set = s.log.sign_set(body, integrated_time, index)?;
+    let set = head.keys.sign_set(body, integrated_time, index)?;
     let id = format!("{:016x}{}", s.tree_id, hex::encode(hash_leaf(body)));
     let entry = serde_json::json!({
         "body": B64.encode(body),
         "integratedTime": integrated_time,
-        "logID": hex::encode(s.v1_log_id),
+        "logID": hex::encode(head.keys.v1_log_id()),
         "logIndex": index,
         "verification": {
             "inclusionProof": {
@@ -514,7 +524,8 @@ async fn log_info(State(s): S) -> ApiResult {
 }
 
 async fn public_key(State(s): S) -> Response {
-    ([(header::CONTENT_TYPE, "application/x-pem-file")], s.v1_key_pem.clone()).into_response()
+    let pem = sigil_crypto::pem_encode("PUBLIC KEY", s.log.keys().v1_key().spki_der());
+    ([(header::CONTENT_TYPE, "application/x-pem-file")], pem).into_response()
 }
 
 async fn consistency(State(s): S, RawQuery(q): RawQuery) -> ApiResult {

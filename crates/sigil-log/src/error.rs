@@ -22,6 +22,8 @@ pub enum Error {
     Index(String),
     /// Key generation, loading or signing failed.
     Key(String),
+    /// The key history file (`keys/history.json`) is malformed or inconsistent.
+    KeyHistory { path: PathBuf, reason: String },
     /// Transparency-log math or note formatting failed (a bug or corrupt state).
     Tlog(sigil_tlog::Error),
     /// The durable state on disk is not self-consistent (a tile is missing, has the wrong length, or the tree it
@@ -81,6 +83,7 @@ impl fmt::Display for Error {
             Self::Io { op, path, message, .. } => write!(f, "cannot {op} {}: {message}", path.display()),
             Self::Index(m) => write!(f, "de-duplication index: {m}"),
             Self::Key(m) => write!(f, "log key: {m}"),
+            Self::KeyHistory { path, reason } => write!(f, "key history {}: {reason}", path.display()),
             Self::Tlog(e) => write!(f, "log state: {e}"),
             Self::Corrupt(m) => write!(f, "durable log state is corrupt: {m}"),
             Self::BehindHighWaterMark {

@@ -6,6 +6,7 @@ pub mod ct_api;
 pub mod entry;
 mod error;
 mod fsio;
+mod history;
 mod index;
 mod journal;
 mod keys;
@@ -18,5 +19,8 @@ mod times;
 mod tree;
 
 pub use error::Error;
-pub use keys::ImportedKeys;
-pub use log::{AppendOutcome, Appended, Log, LogOptions, MAX_BATCH, MAX_BATCH_LINGER, MAX_ENTRY_SIZE, TreeHead};
+pub use history::{KeyRecord, MAX_KEY_GENERATIONS};
+pub use keys::{ImportedKeys, KeyGeneration};
+pub use log::{
+    AppendOutcome, Appended, Log, LogOptions, MAX_BATCH, MAX_BATCH_LINGER, MAX_ENTRY_SIZE, Rotation, TreeHead,
+};

@@ -11,13 +11,12 @@ use std::time::{Duration, Instant};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use sigil_crypto::VerifyingKey;
-use sigil_tlog::{
-    Checkpoint, EMPTY_ROOT, Hash, NoteVerifier, SIG_TYPE_ED25519, SignedCheckpoint, TILE_WIDTH, hash_leaf,
-};
+use sigil_tlog::{Checkpoint, EMPTY_ROOT, Hash, NoteVerifier, SignedCheckpoint, TILE_WIDTH, hash_leaf};
 
+use crate::history::KeyRecord;
 use crate::index::Index;
 use crate::journal::{self, Journal};
-use crate::keys::{ImportedKeys, Keys};
+use crate::keys::{self, ImportedKeys, KeyGeneration, Keys, Staged};
 use crate::metrics::LogMetrics;
 use crate::slots::{self, SlotFile};
 use crate::times::{self, Times, TimesWriter};
@@ -129,6 +128,8 @@ pub struct Appended {
     /// When the entry was integrated (Unix seconds; for a duplicate, the original's time, or 0 if the log does
     /// not record times: [`LogOptions::record_times`]).
     pub integrated_time: i64,
+    /// The key generation that signed `checkpoint`: sign anything else about this entry (a SET) with it too.
+    pub keys: KeyGeneration,
 }
 
 impl Appended {
@@ -138,6 +139,7 @@ impl Appended {
             size: self.tree_size,
             root: self.root_hash,
             checkpoint: Arc::clone(&self.checkpoint),
+            keys: self.keys.clone(),
         }
     }
 }
@@ -151,6 +153,8 @@ pub struct TreeHead {
     pub root: Hash,
     /// The Ed25519-signed C2SP checkpoint of this tree.
     pub checkpoint: Arc<str>,
+    /// The key generation that signed `checkpoint`.
+    pub keys: KeyGeneration,
 }
 
 /// Result of [`Log::append`].
@@ -184,13 +188,17 @@ struct Published {
     edge: Edge,
     root: Hash,
     checkpoint: Arc<str>,
+    /// The generation that signed `checkpoint`: the current one.
+    keys: KeyGeneration,
 }
 
 #[derive(Debug)]
 struct Shared {
     dir: PathBuf,
     origin: String,
-    keys: Keys,
+    /// Every key generation, oldest first; the last is the current one (`keys/history.json`, or for a log never
+    /// rotated, its one pair since creation).
+    history: Mutex<Vec<KeyRecord>>,
     /// The signer's high-water mark and the checkpoint: slot files rewritten in place (`slots.rs`).
     hwm_file: Mutex<SlotFile>,
     checkpoint_file: Mutex<SlotFile>,
@@ -228,9 +236,35 @@ impl Reply {
     }
 }
 
-struct Request {
+struct AppendRequest {
     leaf: Vec<u8>,
     reply: Reply,
+}
+
+/// A rotation for the integrator: the new pair, parsed, and its PKCS#8 DER to store.
+struct RotateRequest {
+    keys: Keys,
+    ed25519_pkcs8: Vec<u8>,
+    ecdsa_pkcs8: Vec<u8>,
+    reply: mpsc::SyncSender<Result<Rotation, Error>>,
+}
+
+/// What the integrator takes from its queue, in order.
+enum Request {
+    Append(AppendRequest),
+    Rotate(Box<RotateRequest>),
+}
+
+/// A completed key rotation ([`Log::rotate_keys`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Rotation {
+    /// The generation that signed until now.
+    pub retired: KeyGeneration,
+    /// The generation that signs from now on.
+    pub active: KeyGeneration,
+    /// When the switch happened (Unix seconds): the retired keys' last moment and the new keys' first.
+    pub at: i64,
 }
 
 /// A transparency log stored in a data directory. See the crate documentation for the layout and guarantees.
@@ -249,7 +283,10 @@ pub struct Log {
 
 impl std::fmt::Debug for Request {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Request").field("len", &self.leaf.len()).finish()
+        match self {
+            Self::Append(a) => f.debug_struct("Append").field("len", &a.leaf.len()).finish(),
+            Self::Rotate(_) => f.debug_struct("Rotate").finish_non_exhaustive(),
+        }
     }
 }
 
@@ -308,8 +345,11 @@ impl Log {
         clear_tmp(&dir.join("tmp"))?;
 
         let cp_text = stored_checkpoint(&dir)?;
-        let keys = Keys::load_or_create(&dir.join("keys"), cp_text.is_none(), &options.keys)?;
-        let verifier = NoteVerifier::ed25519(&options.origin, keys.ed25519_verifying_key()?)?;
+        let (keys, records) = keys::open(&dir.join("keys"), cp_text.is_none(), &options.keys)?;
+        let generation = KeyGeneration::new(keys, &options.origin)?;
+        // The stored checkpoint may be signed by the previous generation: a crash came between a rotation's
+        // commit and the checkpoint it re-signs. It is re-signed below.
+        let mut signed_by_old_key = false;
         let hwm_path = options
             .high_water_mark
             .clone()
@@ -321,8 +361,14 @@ impl Log {
         let committed = match &cp_text {
             Some(bytes) => {
                 let text = std::str::from_utf8(bytes).map_err(|_| Error::Corrupt("checkpoint is not UTF-8".into()))?;
-                let cp = SignedCheckpoint::open(text, &verifier, &options.origin)
-                    .map_err(|e| Error::Corrupt(format!("checkpoint does not verify with the log key: {e}")))?;
+                let retired = records.iter().flatten().filter(|r| r.retired.is_some());
+                let (cp, current) = open_checkpoint(
+                    text,
+                    &options.origin,
+                    generation.checkpoint_key(),
+                    retired.map(|r| &r.checkpoint_key),
+                )?;
+                signed_by_old_key = !current;
                 HighWater {
                     size: cp.checkpoint.size,
                     root: cp.checkpoint.root_hash,
@@ -410,10 +456,14 @@ impl Log {
             // A text checkpoint left by an older version would only go stale.
             fsio::remove_optional(&dir.join("checkpoint"))?;
         }
+        let history = match records {
+            Some(r) => r,
+            None => vec![generation.keys().record(created)?],
+        };
         let shared = Shared {
             dir: dir.clone(),
             origin: options.origin.clone(),
-            keys,
+            history: Mutex::new(history),
             hwm_file: Mutex::new(hwm_file),
             checkpoint_file: Mutex::new(checkpoint_file),
             static_files: options.partial_tile_files,
@@ -421,6 +471,7 @@ impl Log {
                 edge: edge.clone(),
                 root,
                 checkpoint: Arc::from(""),
+                keys: generation.clone(),
             })),
             poisoned: AtomicBool::new(false),
             times,
@@ -428,18 +479,19 @@ impl Log {
             metrics: LogMetrics::default(),
             tiles: TileCache::default(),
         };
-        let checkpoint: Arc<str> = match (&cp_text, target == committed.size) {
+        let checkpoint: Arc<str> = match (&cp_text, target == committed.size && !signed_by_old_key) {
             (Some(bytes), true) => {
                 let text = String::from_utf8_lossy(bytes);
                 shared.write_static_checkpoint(&text)?;
                 Arc::from(text.as_ref())
             }
-            _ => Arc::from(shared.sign_and_store(&edge, root, hwm)?.as_str()),
+            _ => Arc::from(shared.sign_and_store(&edge, root, hwm, &generation)?.as_str()),
         };
         shared.publish(Published {
             edge: edge.clone(),
             root,
             checkpoint,
+            keys: generation,
         });
 
         let index = Index::open(&dir.join("dedup.redb"))?;
@@ -496,6 +548,53 @@ impl Log {
         rx.recv().map_err(|_| Error::Closed)?
     }
 
+    /// Replaces both signing keys with a new generation (PKCS#8 DER: an Ed25519 checkpoint key and an ECDSA
+    /// P-256 Rekor v1 key), without stopping: the integrator finishes the batch it holds (signed by the old
+    /// keys), then stores the new keys, commits them to `keys/history.json` (old keys' public halves with their
+    /// retirement time), re-signs the current tree with the new key (the signer's high-water mark is checked as
+    /// for any checkpoint) and publishes it. Appends queued after this call are signed by the new keys.
+    ///
+    /// Fails, changing nothing, if a key does not parse or was used by an earlier generation. A storage failure
+    /// after the history was committed poisons the log; reopening it finishes the rotation.
+    pub fn rotate_keys(&self, ed25519_pkcs8: &[u8], ecdsa_p256_pkcs8: &[u8]) -> Result<Rotation, Error> {
+        let keys = Keys::from_pkcs8(ed25519_pkcs8, ecdsa_p256_pkcs8)?;
+        let (reply, rx) = mpsc::sync_channel(1);
+        {
+            let tx = self.tx.lock().map_err(|_| Error::Closed)?;
+            tx.as_ref()
+                .ok_or(Error::Closed)?
+                .send(Request::Rotate(Box::new(RotateRequest {
+                    keys,
+                    ed25519_pkcs8: ed25519_pkcs8.to_vec(),
+                    ecdsa_pkcs8: ecdsa_p256_pkcs8.to_vec(),
+                    reply,
+                })))
+                .map_err(|_| Error::Closed)?;
+        }
+        rx.recv().map_err(|_| Error::Closed)?
+    }
+
+    /// The current key generation (the one that signed the latest checkpoint).
+    pub fn keys(&self) -> KeyGeneration {
+        self.snapshot().keys.clone()
+    }
+
+    /// Every key generation, oldest first; the last one is current.
+    pub fn key_history(&self) -> Vec<KeyRecord> {
+        match self.shared.history.lock() {
+            Ok(h) => h.clone(),
+            Err(h) => h.into_inner().clone(),
+        }
+    }
+
+    /// The first generation's Rekor v1 log ID: what the v1 tree ID is derived from, so that it (and the 80-hex
+    /// entry IDs that contain it) stays the same across rotations: the tree is the same tree.
+    pub fn first_v1_log_id(&self) -> [u8; 32] {
+        self.key_history()
+            .first()
+            .map_or_else(|| self.keys().v1_log_id(), |r| r.v1_key.sha256_key_id())
+    }
+
     /// [`Self::append`] for async callers: the future resolves once the entry is durable, without blocking a
     /// runtime thread meanwhile. Dropping the future does not withdraw the entry.
     pub fn append_async(&self, leaf: Vec<u8>) -> impl std::future::Future<Output = AppendResult> + Send + 'static {
@@ -515,7 +614,7 @@ impl Log {
         let tx = self.tx.lock().map_err(|_| Error::Closed)?;
         tx.as_ref()
             .ok_or(Error::Closed)?
-            .send(Request { leaf, reply })
+            .send(Request::Append(AppendRequest { leaf, reply }))
             .map_err(|_| Error::Closed)
     }
 
@@ -531,10 +630,10 @@ impl Log {
             let tx = tx.as_ref().ok_or(Error::Closed)?;
             for leaf in leaves {
                 let (reply, rx) = mpsc::sync_channel(1);
-                tx.send(Request {
+                tx.send(Request::Append(AppendRequest {
                     leaf: leaf.clone(),
                     reply: Reply::Blocking(reply),
-                })
+                }))
                 .map_err(|_| Error::Closed)?;
                 waiting.push(rx);
             }
@@ -585,6 +684,7 @@ impl Log {
             size: snap.edge.size,
             root: snap.root,
             checkpoint: Arc::clone(&snap.checkpoint),
+            keys: snap.keys.clone(),
         }
     }
 
@@ -782,47 +882,40 @@ impl Log {
         fsio::read_optional(&self.shared.dir.join(&rel))?.ok_or_else(|| Error::Corrupt(format!("{rel} is missing")))
     }
 
-    /// The Ed25519 checkpoint key.
+    /// The current Ed25519 checkpoint key.
     pub fn checkpoint_key(&self) -> Result<VerifyingKey, Error> {
-        self.shared.keys.ed25519_verifying_key()
+        Ok(self.keys().checkpoint_key().clone())
     }
 
-    /// A verifier for this log's checkpoints (name = origin).
+    /// A verifier for this log's current checkpoints (name = origin).
     pub fn note_verifier(&self) -> Result<NoteVerifier, Error> {
         Ok(NoteVerifier::ed25519(&self.shared.origin, self.checkpoint_key()?)?)
     }
 
-    /// The Rekor v2 log ID: the full C2SP key ID `SHA-256(origin ‖ "\n" ‖ 0x01 ‖ public key)`.
+    /// The current Rekor v2 log ID: the full C2SP key ID `SHA-256(origin ‖ "\n" ‖ 0x01 ‖ public key)`.
     pub fn checkpoint_key_id(&self) -> [u8; 32] {
-        full_key_id(&self.shared.origin, self.shared.keys.ed25519_raw())
+        self.keys().v2_log_id()
     }
 
-    /// The ECDSA P-256 key for Rekor v1 SETs and checkpoints.
+    /// The current ECDSA P-256 key for Rekor v1 SETs and checkpoints.
     pub fn v1_key(&self) -> Result<VerifyingKey, Error> {
-        self.shared.keys.ecdsa_verifying_key()
+        Ok(self.keys().v1_key().clone())
     }
 
-    /// The Rekor v1 log ID: SHA-256 of the ECDSA key's DER SPKI.
+    /// The current Rekor v1 log ID: SHA-256 of the ECDSA key's DER SPKI.
     pub fn v1_log_id(&self) -> Result<[u8; 32], Error> {
-        Ok(self.v1_key()?.sha256_key_id())
+        Ok(self.keys().v1_log_id())
     }
 
-    /// A Rekor v1 signed entry timestamp: ECDSA over JCS of `{body, integratedTime, logID, logIndex}` (body is
-    /// the base64 of the entry, logID the hex log ID).
+    /// A Rekor v1 signed entry timestamp by the current keys (see [`KeyGeneration::sign_set`]; to sign for an
+    /// entry just appended, use its [`Appended::keys`]).
     pub fn sign_set(&self, body: &[u8], integrated_time: i64, log_index: u64) -> Result<Vec<u8>, Error> {
-        let payload = serde_json::json!({
-            "body": B64.encode(body),
-            "integratedTime": integrated_time,
-            "logID": hex::encode(self.v1_log_id()?),
-            "logIndex": log_index,
-        });
-        self.shared
-            .keys
-            .sign_ecdsa(sigil_bundle::jcs::canonicalize(&payload).as_bytes())
+        self.keys().sign_set(body, integrated_time, log_index)
     }
 
     /// A tree head as a Rekor v1 checkpoint: origin `<host> - <tree ID>`, optional `Timestamp: <ns>`
-    /// extension, ECDSA signature by the v1 key with key hint `SHA-256(SPKI)[:4]`.
+    /// extension, ECDSA signature with key hint `SHA-256(SPKI)[:4]` by the head's key generation (the one that
+    /// signed its C2SP checkpoint).
     pub fn v1_checkpoint(
         &self,
         host: &str,
@@ -838,20 +931,7 @@ impl Log {
                 .map(|t| vec![format!("Timestamp: {t}")])
                 .unwrap_or_default(),
         };
-        let id = self.v1_log_id()?;
-        let hint = [id[0], id[1], id[2], id[3]];
-        let mut err = None;
-        let signed = SignedCheckpoint::sign(checkpoint, host, hint, |msg| match self.shared.keys.sign_ecdsa(msg) {
-            Ok(sig) => sig,
-            Err(e) => {
-                err = Some(e);
-                Vec::new()
-            }
-        });
-        if let Some(e) = err {
-            return Err(e);
-        }
-        Ok(signed?.to_text())
+        head.keys.sign_v1_checkpoint(checkpoint, host)
     }
 }
 
@@ -889,7 +969,7 @@ impl Shared {
 
     /// The checkpoint signer: checks the new tree against the high-water mark, persists the new mark, then signs
     /// and durably writes `checkpoint`. Returns the note text.
-    fn sign_and_store(&self, edge: &Edge, root: Hash, hwm: HighWater) -> Result<String, Error> {
+    fn sign_and_store(&self, edge: &Edge, root: Hash, hwm: HighWater, keys: &KeyGeneration) -> Result<String, Error> {
         let size = edge.size;
         if size < hwm.size {
             return Err(Error::BehindHighWaterMark {
@@ -912,9 +992,7 @@ impl Shared {
             root_hash: root,
             extensions: Vec::new(),
         };
-        let hint = sigil_tlog::key_id(&self.origin, SIG_TYPE_ED25519, self.keys.ed25519_raw());
-        let signed = SignedCheckpoint::sign(checkpoint, &self.origin, hint, |m| self.keys.sign_ed25519(m))?;
-        let text = signed.to_text();
+        let text = keys.sign_checkpoint(checkpoint)?;
         // The high-water mark and the checkpoint go to disk together (one round of fdatasyncs). The tiles and
         // journal they describe are already durable, so any mix of old and new after a crash is consistent: a new
         // mark with an old checkpoint is re-signed at start, an old mark with a new checkpoint is below it.
@@ -963,53 +1041,154 @@ enum Slot {
 impl Integrator {
     fn run(mut self, rx: &mpsc::Receiver<Request>) {
         while let Ok(first) = rx.recv() {
-            let mut batch = vec![first];
-            while batch.len() < self.max_batch {
+            let mut batch = match first {
+                Request::Append(a) => vec![a],
+                Request::Rotate(r) => {
+                    self.rotate(*r);
+                    continue;
+                }
+            };
+            // A rotation ends the batch: what was queued before it is signed by the old keys, the rest by the new.
+            let mut rotation = None;
+            while batch.len() < self.max_batch && rotation.is_none() {
                 match rx.try_recv() {
-                    Ok(r) => batch.push(r),
+                    Ok(Request::Append(a)) => batch.push(a),
+                    Ok(Request::Rotate(r)) => rotation = Some(r),
                     Err(_) => break,
                 }
             }
-            self.linger(rx, &mut batch);
-            if self.shared.poisoned.load(Ordering::SeqCst) {
-                for r in batch {
-                    r.reply.send(Err(Error::Poisoned));
-                }
-                continue;
+            if rotation.is_none() {
+                rotation = self.linger(rx, &mut batch);
             }
-            let (leaves, replies): (Vec<Vec<u8>>, Vec<_>) = batch.into_iter().map(|r| (r.leaf, r.reply)).unzip();
-            let started = Instant::now();
-            let shared = Arc::clone(&self.shared);
-            let m = &shared.metrics;
-            m.batch_size.observe(leaves.len() as f64);
-            match self.integrate(leaves) {
-                Ok(results) => {
-                    m.integration_seconds.observe(started.elapsed().as_secs_f64());
-                    let dups = results.iter().filter(|r| r.is_duplicate()).count() as u64;
-                    m.duplicates.fetch_add(dups, Ordering::Relaxed);
-                    m.entries_appended
-                        .fetch_add(results.len() as u64 - dups, Ordering::Relaxed);
-                    for (reply, result) in replies.into_iter().zip(results) {
-                        reply.send(Ok(result));
-                    }
+            self.integrate_batch(batch);
+            if let Some(r) = rotation {
+                self.rotate(*r);
+            }
+        }
+    }
+
+    fn integrate_batch(&mut self, batch: Vec<AppendRequest>) {
+        if self.shared.poisoned.load(Ordering::SeqCst) {
+            for r in batch {
+                r.reply.send(Err(Error::Poisoned));
+            }
+            return;
+        }
+        let (leaves, replies): (Vec<Vec<u8>>, Vec<_>) = batch.into_iter().map(|r| (r.leaf, r.reply)).unzip();
+        let started = Instant::now();
+        let shared = Arc::clone(&self.shared);
+        let m = &shared.metrics;
+        m.batch_size.observe(leaves.len() as f64);
+        match self.integrate(leaves) {
+            Ok(results) => {
+                m.integration_seconds.observe(started.elapsed().as_secs_f64());
+                let dups = results.iter().filter(|r| r.is_duplicate()).count() as u64;
+                m.duplicates.fetch_add(dups, Ordering::Relaxed);
+                m.entries_appended
+                    .fetch_add(results.len() as u64 - dups, Ordering::Relaxed);
+                for (reply, result) in replies.into_iter().zip(results) {
+                    reply.send(Ok(result));
                 }
-                Err(e) => {
-                    // Nothing of this batch was acknowledged; files past the committed size are ignored and
-                    // cleaned up by the recovery of the next open.
-                    self.shared.poisoned.store(true, Ordering::SeqCst);
-                    for reply in replies {
-                        reply.send(Err(e.clone()));
-                    }
+            }
+            Err(e) => {
+                // Nothing of this batch was acknowledged; files past the committed size are ignored and
+                // cleaned up by the recovery of the next open.
+                self.shared.poisoned.store(true, Ordering::SeqCst);
+                for reply in replies {
+                    reply.send(Err(e.clone()));
                 }
             }
         }
     }
 
+    /// A key rotation, between two batches (see [`Log::rotate_keys`]).
+    fn rotate(&mut self, request: RotateRequest) {
+        let RotateRequest {
+            keys,
+            ed25519_pkcs8,
+            ecdsa_pkcs8,
+            reply,
+        } = request;
+        let _ = reply.send(self.rotate_to(keys, &ed25519_pkcs8, &ecdsa_pkcs8));
+    }
+
+    fn rotate_to(&mut self, keys: Keys, ed25519_pkcs8: &[u8], ecdsa_pkcs8: &[u8]) -> Result<Rotation, Error> {
+        if self.shared.poisoned.load(Ordering::SeqCst) {
+            return Err(Error::Poisoned);
+        }
+        let old = self.shared.snapshot();
+        let mut history = match self.shared.history.lock() {
+            Ok(h) => h.clone(),
+            Err(h) => h.into_inner().clone(),
+        };
+        let last_activated = history.last().map_or(0, |r| r.activated);
+        // Never before the current generation started, and never before the last integration time the old keys
+        // signed (both read this clock, from this thread).
+        let at = unix_now().max(last_activated);
+        let new = keys.record(at)?;
+        if history.iter().any(|r| r.shares_a_key(&new)) {
+            return Err(Error::Key(
+                "a new key was used by an earlier generation of this log: a rotation needs two fresh keys".into(),
+            ));
+        }
+        if let Some(current) = history.last_mut() {
+            current.retired = Some(at);
+        }
+        history.push(new);
+        let generation = KeyGeneration::new(keys, &self.shared.origin)?;
+        match keys::rotate_on_disk(&self.shared.dir.join("keys"), ed25519_pkcs8, ecdsa_pkcs8, &history) {
+            Ok(()) => {}
+            Err(Staged::Nothing(e)) => return Err(e),
+            Err(Staged::Committed(e)) => {
+                // The history names the new keys but they are not all in place: reopening finishes it.
+                self.shared.poisoned.store(true, Ordering::SeqCst);
+                return Err(e);
+            }
+        }
+        match self.shared.history.lock() {
+            Ok(mut h) => *h = history,
+            Err(h) => *h.into_inner() = history,
+        }
+        // The current tree, signed by the new key: the same size and root, so the high-water mark check is the
+        // trivial one and the mark stays where it is.
+        let hwm = HighWater {
+            size: old.edge.size,
+            root: old.root,
+        };
+        let text = match self.shared.sign_and_store(&self.edge, old.root, hwm, &generation) {
+            Ok(t) => t,
+            Err(e) => {
+                // The keys on disk are the new ones and the stored checkpoint is the old key's: open re-signs it.
+                self.shared.poisoned.store(true, Ordering::SeqCst);
+                return Err(e);
+            }
+        };
+        self.shared.publish(Published {
+            edge: self.edge.clone(),
+            root: old.root,
+            checkpoint: Arc::from(text.as_str()),
+            keys: generation.clone(),
+        });
+        tracing::info!(
+            retired_v1_log_id = %hex::encode(old.keys.v1_log_id()),
+            v1_log_id = %hex::encode(generation.v1_log_id()),
+            v2_log_id = %hex::encode(generation.v2_log_id()),
+            size = old.edge.size,
+            "log keys rotated"
+        );
+        Ok(Rotation {
+            retired: old.keys.clone(),
+            active: generation,
+            at,
+        })
+    }
+
     /// With [`LogOptions::batch_linger`]: if entries are arriving concurrently (more than one was queued) and the
     /// batch is still small, waits up to the linger for it to reach the target. A lone request is not delayed.
-    fn linger(&self, rx: &mpsc::Receiver<Request>, batch: &mut Vec<Request>) {
+    /// Stops at a rotation, which it returns (to run after the batch).
+    fn linger(&self, rx: &mpsc::Receiver<Request>, batch: &mut Vec<AppendRequest>) -> Option<Box<RotateRequest>> {
         if self.linger.is_zero() || batch.len() < 2 || batch.len() >= self.linger_target {
-            return;
+            return None;
         }
         let deadline = Instant::now() + self.linger;
         while batch.len() < self.linger_target {
@@ -1018,16 +1197,19 @@ impl Integrator {
                 break;
             }
             match rx.recv_timeout(left) {
-                Ok(r) => batch.push(r),
+                Ok(Request::Append(a)) => batch.push(a),
+                Ok(Request::Rotate(r)) => return Some(r),
                 Err(_) => break,
             }
         }
         while batch.len() < self.max_batch {
             match rx.try_recv() {
-                Ok(r) => batch.push(r),
+                Ok(Request::Append(a)) => batch.push(a),
+                Ok(Request::Rotate(r)) => return Some(r),
                 Err(_) => break,
             }
         }
+        None
     }
 
     fn integrate(&mut self, leaves: Vec<Vec<u8>>) -> Result<Vec<AppendOutcome>, Error> {
@@ -1093,6 +1275,7 @@ impl Integrator {
                     tree_size: published.edge.size,
                     root_hash: published.root,
                     integrated_time,
+                    keys: published.keys.clone(),
                 };
                 Ok(match slot {
                     Slot::New(i, h) => AppendOutcome::New(make(i, h, now)),
@@ -1177,11 +1360,12 @@ impl Integrator {
             size: old.edge.size,
             root: old.root,
         };
-        let text = self.shared.sign_and_store(&self.edge, root, hwm)?;
+        let text = self.shared.sign_and_store(&self.edge, root, hwm, &old.keys)?;
         let published = Arc::new(Published {
             edge: self.edge.clone(),
             root,
             checkpoint: Arc::from(text.as_str()),
+            keys: old.keys.clone(),
         });
         match self.shared.published.write() {
             Ok(mut g) => *g = Arc::clone(&published),
@@ -1407,48 +1591,72 @@ fn unix_now() -> i64 {
         .unwrap_or(0)
 }
 
-/// The full C2SP key ID of an Ed25519 note key: `SHA-256(name ‖ "\n" ‖ 0x01 ‖ public key)`.
-fn full_key_id(name: &str, ed25519: &[u8]) -> [u8; 32] {
-    let mut data = Vec::new();
-    data.extend_from_slice(name.as_bytes());
-    data.push(b'\n');
-    data.push(SIG_TYPE_ED25519);
-    data.extend_from_slice(ed25519);
-    sigil_crypto::sha256(&data)
+/// Opens a stored checkpoint with the current key or, failing that, a retired one. Returns it and whether the
+/// current key signed it.
+fn open_checkpoint<'a>(
+    text: &str,
+    origin: &str,
+    current: &VerifyingKey,
+    retired: impl Iterator<Item = &'a VerifyingKey>,
+) -> Result<(SignedCheckpoint, bool), Error> {
+    let open = |key: &VerifyingKey| {
+        NoteVerifier::ed25519(origin, key.clone())
+            .ok()
+            .and_then(|v| SignedCheckpoint::open(text, &v, origin).ok())
+    };
+    if let Some(cp) = open(current) {
+        return Ok((cp, true));
+    }
+    for key in retired {
+        if let Some(cp) = open(key) {
+            return Ok((cp, false));
+        }
+    }
+    let err = NoteVerifier::ed25519(origin, current.clone())
+        .map_err(Error::from)
+        .and_then(|v| SignedCheckpoint::open(text, &v, origin).map_err(Error::from))
+        .err()
+        .map_or_else(String::new, |e| e.to_string());
+    Err(Error::Corrupt(format!(
+        "checkpoint does not verify with the log key (nor a retired one): {err}"
+    )))
 }
 
-/// The public facts of a log directory, read without opening the log (safe while a server runs on it).
+/// The public facts of a log directory, read without opening the log and without writing anything (safe while a
+/// server runs on it).
 #[derive(Debug)]
 pub(crate) struct PublicInfo {
     pub(crate) origin: String,
     pub(crate) created: i64,
-    pub(crate) v1_key: VerifyingKey,
-    pub(crate) checkpoint_key: VerifyingKey,
-    pub(crate) checkpoint_key_id: [u8; 32],
+    /// Every key generation, oldest first (the last is current).
+    pub(crate) generations: Vec<KeyRecord>,
 }
 
 impl PublicInfo {
     pub(crate) fn read(dir: &Path) -> Result<Self, Error> {
-        let keys = Keys::load_or_create(&dir.join("keys"), false, &ImportedKeys::default())?;
-        let checkpoint = stored_checkpoint(dir)?
-            .ok_or_else(|| Error::Corrupt(format!("{} holds no log (no checkpoint)", dir.display())))?;
-        let origin = String::from_utf8_lossy(&checkpoint)
-            .lines()
-            .next()
-            .unwrap_or("")
-            .to_string();
-        let verifier = NoteVerifier::ed25519(&origin, keys.ed25519_verifying_key()?)?;
-        SignedCheckpoint::open(&String::from_utf8_lossy(&checkpoint), &verifier, &origin)
-            .map_err(|e| Error::Corrupt(format!("checkpoint does not verify with the log key: {e}")))?;
+        let keys_dir = dir.join("keys");
         let created = fsio::read_optional(&dir.join("created"))?
             .and_then(|b| String::from_utf8_lossy(&b).trim().parse().ok())
             .ok_or_else(|| Error::Corrupt("the creation time file is missing or malformed".into()))?;
+        // The history, once there is one, is the authority (it is a rotation's commit point: the key files may
+        // lag it for a moment). Before any rotation, the key files are the one generation.
+        let generations = match crate::history::read(&keys_dir)? {
+            Some(g) => g,
+            None => vec![Keys::load_or_create(&keys_dir, false, &ImportedKeys::default())?.record(created)?],
+        };
+        let checkpoint = stored_checkpoint(dir)?
+            .ok_or_else(|| Error::Corrupt(format!("{} holds no log (no checkpoint)", dir.display())))?;
+        let text = String::from_utf8_lossy(&checkpoint);
+        let origin = text.lines().next().unwrap_or("").to_string();
+        let mut keys = generations.iter().rev().map(|g| &g.checkpoint_key);
+        let current = keys
+            .next()
+            .ok_or_else(|| Error::Corrupt("the key history is empty".into()))?;
+        open_checkpoint(&text, &origin, current, keys)?;
         Ok(Self {
-            checkpoint_key_id: full_key_id(&origin, keys.ed25519_raw()),
-            v1_key: keys.ecdsa_verifying_key()?,
-            checkpoint_key: keys.ed25519_verifying_key()?,
             origin,
             created,
+            generations,
         })
     }
 }

@@ -60,6 +60,15 @@ fn existing_origin(dir: &Path) -> Option<String> {
     String::from_utf8_lossy(&text).lines().next().map(str::to_string)
 }
 
+/// Opens the existing log in `dir` with the origin it was created with and the default high-water mark, e.g. to
+/// rotate its keys while no server runs. [`Error::Locked`] means a server holds it; a directory without a log is
+/// an error (nothing is created).
+pub fn open_existing(dir: &Path) -> Result<Log, Error> {
+    let origin = existing_origin(dir)
+        .ok_or_else(|| Error::Corrupt(format!("{} holds no log (no checkpoint)", dir.display())))?;
+    Log::open(dir, LogOptions::new(origin))
+}
+
 /// An opened log with its search index and HTTP router, ready to be served (alone by [`run`], or merged with
 /// other services by `sigil serve`).
 #[derive(Debug)]
@@ -138,39 +147,70 @@ pub enum ApiVersion {
     V2,
 }
 
-/// The trusted-root `tlogs` entry for the log in `dir` served at `base_url` (read-only: safe while it runs).
+/// How long before its activation a rotated-in log key's `validFor` starts in the trusted root.
+///
+/// A Rekor v2 entry's verified time is its RFC 3161 timestamp, which a client gets *before* it submits the entry.
+/// A submission in flight across a rotation is signed by the new key but carries a timestamp from just before
+/// it; verifiers check that the log key is valid at that time, so the new key's window starts this much earlier
+/// (the lifetime of the certificate such a client signs with), but never before the previous key's start. The
+/// windows overlap by as much; both keys are the log's own. The retired key's window ends exactly at the rotation:
+/// it signs nothing after it.
+pub const NEW_KEY_BACKDATE_SECS: i64 = 600;
+
+/// The trusted-root `tlogs` entry for the current keys of the log in `dir` served at `base_url` (read-only: safe
+/// while it runs).
 pub fn trust_entry(dir: &Path, base_url: &str, api: ApiVersion) -> Result<TransparencyLogInstance, Error> {
+    trust_entries(dir, base_url, api)?
+        .pop()
+        .ok_or_else(|| Error::Corrupt("the key history is empty".into()))
+}
+
+/// The trusted-root `tlogs` entries for every key generation of the log in `dir`, oldest first: retired keys with
+/// `validFor.end` = their retirement, the current one open-ended (read-only: safe while it runs).
+pub fn trust_entries(dir: &Path, base_url: &str, api: ApiVersion) -> Result<Vec<TransparencyLogInstance>, Error> {
     let info = crate::log::PublicInfo::read(dir)?;
-    let start = Timestamp::from_unix(info.created).ok_or(Error::InvalidRequest("creation time"))?;
-    let (key, details, log_id) = match api {
-        ApiVersion::V1 => (
-            info.v1_key.spki_der().to_vec(),
-            "PKIX_ECDSA_P256_SHA_256",
-            info.v1_key.sha256_key_id(),
-        ),
-        ApiVersion::V2 => (
-            info.checkpoint_key.spki_der().to_vec(),
-            "PKIX_ED25519",
-            info.checkpoint_key_id,
-        ),
-    };
-    Ok(TransparencyLogInstance {
-        base_url: base_url.trim_end_matches('/').to_string(),
-        hash_algorithm: Some("SHA2_256".into()),
-        public_key: PublicKey {
-            raw_bytes: Some(Bytes(key)),
-            key_details: Some(details.into()),
-            valid_for: Some(TimeRange {
-                start: Some(start),
-                end: None,
-            }),
-        },
-        log_id: LogId {
-            key_id: Bytes(log_id.to_vec()),
-        },
-        checkpoint_key_id: None,
-        operator: None,
-    })
+    let time = |t: i64| Timestamp::from_unix(t).ok_or(Error::InvalidRequest("time out of range"));
+    let mut out = Vec::with_capacity(info.generations.len());
+    let mut previous_start = info.created;
+    for (i, g) in info.generations.iter().enumerate() {
+        // Backdated, but never before the previous generation's own start (nor the log's creation).
+        let start = if i == 0 {
+            info.created
+        } else {
+            g.activated.saturating_sub(NEW_KEY_BACKDATE_SECS).max(previous_start)
+        };
+        previous_start = start;
+        let (key, details, log_id) = match api {
+            ApiVersion::V1 => (
+                g.v1_key.spki_der().to_vec(),
+                "PKIX_ECDSA_P256_SHA_256",
+                g.v1_key.sha256_key_id(),
+            ),
+            ApiVersion::V2 => (
+                g.checkpoint_key.spki_der().to_vec(),
+                "PKIX_ED25519",
+                crate::keys::full_key_id(&info.origin, g.checkpoint_key.raw_key()),
+            ),
+        };
+        out.push(TransparencyLogInstance {
+            base_url: base_url.trim_end_matches('/').to_string(),
+            hash_algorithm: Some("SHA2_256".into()),
+            public_key: PublicKey {
+                raw_bytes: Some(Bytes(key)),
+                key_details: Some(details.into()),
+                valid_for: Some(TimeRange {
+                    start: Some(time(start)?),
+                    end: g.retired.map(time).transpose()?,
+                }),
+            },
+            log_id: LogId {
+                key_id: Bytes(log_id.to_vec()),
+            },
+            checkpoint_key_id: None,
+            operator: None,
+        });
+    }
+    Ok(out)
 }
 
 /// The signing-config `rekorTlogUrls` service entry for the log in `dir` at `base_url`.
