@@ -857,7 +857,7 @@ pub fn download_signature(a: DownloadSignatureArgs) -> ExitCode {
     print_lines(download_signatures(&a))
 }
 
-/// Prints a download's JSON lines, or its error.
+/// Prints a command's output lines, or its error.
 pub(crate) fn print_lines(lines: Result<Vec<String>, String>) -> ExitCode {
     match lines {
         Ok(lines) => {

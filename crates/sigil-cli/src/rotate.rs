@@ -295,18 +295,7 @@ pub fn answer_abandoned(dir: &Path) {
 
 pub fn run(cmd: InstanceCommand) -> ExitCode {
     let InstanceCommand::Rotate(args) = cmd;
-    match rotate(&args) {
-        Ok(lines) => {
-            for l in lines {
-                println!("{l}");
-            }
-            ExitCode::SUCCESS
-        }
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    crate::image::print_lines(rotate(&args))
 }
 
 fn rotate(args: &RotateArgs) -> Result<Vec<String>, String> {

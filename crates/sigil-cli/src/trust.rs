@@ -311,24 +311,28 @@ fn show(a: &ShowArgs) -> Result<(), String> {
         return Ok(());
     }
     println!("source: {}", provenance.describe());
-    println!("transparency logs:");
-    for t in &material.tlogs {
-        println!(
-            "  {}  log ID {}  valid {}",
-            t.base_url,
-            hex::encode(&t.log_id),
-            window(&t.validity)
-        );
-    }
-    println!("certificate transparency logs:");
-    for t in &material.ctlogs {
-        println!(
-            "  {}  log ID {}  valid {}",
-            t.base_url,
-            hex::encode(&t.log_id),
-            window(&t.validity)
-        );
-    }
+    let logs = |title: &str, list: Vec<(&String, &Vec<u8>, &sigil_trust::Validity)>| {
+        println!("{title}");
+        for (url, id, validity) in list {
+            println!("  {url}  log ID {}  valid {}", hex::encode(id), window(validity));
+        }
+    };
+    logs(
+        "transparency logs:",
+        material
+            .tlogs
+            .iter()
+            .map(|t| (&t.base_url, &t.log_id, &t.validity))
+            .collect(),
+    );
+    logs(
+        "certificate transparency logs:",
+        material
+            .ctlogs
+            .iter()
+            .map(|t| (&t.base_url, &t.log_id, &t.validity))
+            .collect(),
+    );
     for (title, list) in [
         ("certificate authorities:", &material.certificate_authorities),
         ("timestamp authorities:", &material.timestamp_authorities),

@@ -237,16 +237,7 @@ impl Updater {
             check_name(role, "role")?;
             Path::new("delegated").join(format!("{}.json", file_name(role)))
         };
-        let meta = self
-            .set
-            .final_snapshot()?
-            .meta
-            .get(&format!("{role}.json"))
-            .cloned()
-            .ok_or_else(|| TufError::Malformed {
-                role: "snapshot".into(),
-                reason: format!("meta does not list {role}.json"),
-            })?;
+        let meta = self.set.targets_meta(role)?;
         let limit = meta.length.unwrap_or(self.config.limits.targets_bytes);
         if let Ok(bytes) = read_limited(&self.config.cache_dir.join(&cache_path), limit)
             && self.set.update_targets(&bytes, role, delegator, Origin::Cache).is_ok()

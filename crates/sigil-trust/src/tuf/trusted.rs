@@ -272,6 +272,18 @@ impl TrustedSet {
         Ok(&snap.signed)
     }
 
+    /// What the final snapshot says of `<role>.json`.
+    pub fn targets_meta(&self, role: &str) -> Result<MetaFile, TufError> {
+        self.final_snapshot()?
+            .meta
+            .get(&format!("{role}.json"))
+            .cloned()
+            .ok_or_else(|| TufError::Malformed {
+                role: "snapshot".into(),
+                reason: format!("meta does not list {role}.json"),
+            })
+    }
+
     /// Targets metadata for `role` (`targets`, or a delegated role of `delegator`), as the snapshot names it.
     pub fn update_targets(
         &mut self,
@@ -280,15 +292,7 @@ impl TrustedSet {
         delegator: &str,
         origin: Origin,
     ) -> Result<(), TufError> {
-        let meta = self
-            .final_snapshot()?
-            .meta
-            .get(&format!("{role}.json"))
-            .cloned()
-            .ok_or_else(|| TufError::Malformed {
-                role: "snapshot".into(),
-                reason: format!("meta does not list {role}.json"),
-            })?;
+        let meta = self.targets_meta(role)?;
         if origin == Origin::Remote {
             check_length_and_hashes(&format!("{role}.json"), bytes, meta.length, meta.hashes.as_ref())?;
         }
