@@ -8,8 +8,9 @@
 //! 4. rotate the TUF root key (`sigil tuf rotate-key --role root`: root v2) and the timestamp key (root v3).
 //!
 //! Then every bundle verifies for: the client that followed along; a fresh client given only the old root v1,
-//! which must walk the root chain 1 → 2 → 3; and sigstore-python 4.5.1 (`--instance`, bootstrapped from root
-//! v1), which also signs D after all rotations, which sigil verifies. B and C carry the new log IDs, C chains
+//! which must walk the root chain 1 → 2 → 3; sigstore-python 4.5.1 (`--instance`, bootstrapped from root v1),
+//! which also signs D after all rotations; and sigstore-js 5.0.1 (its own TUF client, `tufMirrorURL` from root
+//! v1), which also signs E with the signing config it takes from the repository. B and C carry the new log IDs, C chains
 //! to the new intermediate, and the trusted root the clients got through TUF lists both generations of each
 //! with their `validFor` windows.
 
@@ -31,6 +32,7 @@ struct Drill {
     base: String,
     issuer: String,
     python: PathBuf,
+    js5: PathBuf,
 }
 
 impl Drill {
@@ -110,6 +112,26 @@ impl Drill {
         )
     }
 
+    /// A sigstore-js 5.0.1 driver (`tests/interop/`), its TUF cache bootstrapped from root v1.
+    fn js(&self, what: &str, driver: &str, args: &[&str], token: Option<&str>) {
+        let mut c = cmd("node");
+        c.arg(support::drivers().join(driver))
+            .args([self.mirror().as_str(), self.w.join("root-v1.json").to_str().unwrap()])
+            .arg(self.w.join(format!("js-cache-{driver}")))
+            .args(args)
+            .env("SSJS_DIR", &self.js5)
+            .current_dir(&self.w);
+        if let Some(t) = token {
+            c.env("SIGSTORE_ID_TOKEN", t);
+        }
+        let out = run_logged(
+            c,
+            &self.w.join(format!("js-{}.log", what.replace(' ', "-"))),
+            STEP_TIMEOUT,
+        );
+        assert!(out.ok, "sigstore-js {what}:\n{}", out.detail);
+    }
+
     fn py(&self, what: &str, args: &[&str]) {
         let mut c = cmd(&self.python);
         c.args(["-m", "sigstore", "--instance", &self.mirror()])
@@ -170,7 +192,7 @@ fn issued_under(leaf: &[u8], ski: &[u8]) -> bool {
 
 #[test]
 fn rotate_log_key_ca_intermediate_and_tuf_root_while_clients_follow_through_tuf() {
-    let c = support::clients_required("rotation_drill", &[Need::Python]);
+    let c = support::clients_required("rotation_drill", &[Need::Python, Need::Js5]);
     let tmp = tempfile::tempdir().unwrap();
     let w = tmp.path().to_path_buf();
     let data = w.join("instance");
@@ -183,6 +205,7 @@ fn rotate_log_key_ca_intermediate_and_tuf_root_while_clients_follow_through_tuf(
         w: w.clone(),
         data: data.clone(),
         python: c.python.clone(),
+        js5: c.js5.clone(),
     };
     std::fs::write(w.join("a.txt"), b"rotation drill\n").unwrap();
     // Kept aside before anything rotates: the root a late client starts from.
@@ -311,6 +334,16 @@ fn rotate_log_key_ca_intermediate_and_tuf_root_while_clients_follow_through_tuf(
                 &d.issuer,
                 "a.txt",
             ],
+        );
+    }
+
+    // sigstore-js, bootstrapped from root v1, verifies every bundle online through the repository.
+    for b in bundles {
+        d.js(
+            &format!("verify {b}"),
+            "js-verify-tuf.js",
+            &[b, "a.txt", EMAIL, &d.issuer],
+            None,
         );
     }
 
