@@ -204,14 +204,14 @@ pub fn run(req: Request) -> ExitCode {
 }
 
 fn verify(req: &Request) -> Result<(VerifiedBundle, String), VerificationError> {
+    // What is expected is checked before any trust material is fetched: a malformed command touches no network.
+    let expected = ExpectedSigner::new(req.key.as_deref(), &req.identity)?;
+    let signer = expected.check();
     let trust = load_trust(&req.trust)?;
     let verifier = Verifier::new(trust, verifier_options(req.ignore_tlog));
     let bundle_json = sigil_trust::read_bounded(&req.bundle, verifier.options().limits.max_bundle_bytes)
         .map_err(|e| VerificationError::new(Code::BundleFormat, e.to_string()))?;
     let bundle = verifier.parse_bundle(&bundle_json)?;
-
-    let expected = ExpectedSigner::new(req.key.as_deref(), &req.identity)?;
-    let signer = expected.check();
 
     let now = crate::unix_now();
 
