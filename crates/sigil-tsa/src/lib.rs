@@ -38,7 +38,7 @@ mod verify;
 pub use issue::{
     Accuracy, MAX_NONCE_LEN, MAX_REQUEST_LEN, ParsedRequest, TimestampIssuer, hash_algorithm_from_name, parse_request,
 };
-pub use parse::{TimeStampResponse, TstInfo};
+pub use parse::{SignerId, SignerInfo, TimeStampResponse, TstInfo, parse_signer_info};
 pub use request::TimeStampRequest;
 pub use verify::{
     PreparedAuthorities, TimestampAuthority, VerifiedTimestamp, verify_timestamp, verify_timestamp_prepared,

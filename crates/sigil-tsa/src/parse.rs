@@ -67,15 +67,20 @@ fn strip_zeros(b: &[u8]) -> &[u8] {
     b.get(skip..).unwrap_or(&[])
 }
 
-/// How a SignerInfo names its certificate (RFC 5652 §5.3).
+/// How a SignerInfo names its certificate (RFC 5652 §5.3). Public so other CMS users (sigil-git's commit
+/// signatures) select the signer certificate the same way.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum SignerId {
+pub enum SignerId {
+    /// `issuerAndSerialNumber`: the issuer Name's DER (with its SEQUENCE header) and the serial's INTEGER
+    /// contents octets.
     IssuerSerial { issuer: Vec<u8>, serial: Vec<u8> },
+    /// `subjectKeyIdentifier` `[0]`.
     KeyId(Vec<u8>),
 }
 
 impl SignerId {
-    pub(crate) fn matches(&self, cert: &Certificate) -> bool {
+    /// Whether `cert` is the certificate this identifier names.
+    pub fn matches(&self, cert: &Certificate) -> bool {
         match self {
             Self::IssuerSerial { issuer, serial } => cert.issuer_der() == issuer.as_slice() && cert.serial() == serial,
             Self::KeyId(id) => cert.subject_key_id() == Some(id.as_slice()),
@@ -83,9 +88,10 @@ impl SignerId {
     }
 }
 
-/// The one SignerInfo of a time-stamp token.
+/// A parsed CMS SignerInfo (RFC 5652 §5.3) with signed attributes: the one SignerInfo of a time-stamp token,
+/// and the one of a git commit signature (sigil-git).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct SignerInfo {
+pub struct SignerInfo {
     pub sid: SignerId,
     pub digest_alg: HashAlgorithm,
     /// DER of the signed attributes with the SET tag (what the signature covers).
@@ -99,6 +105,9 @@ pub(crate) struct SignerInfo {
     /// The dotted signature algorithm OID.
     pub sig_alg_oid: String,
     pub signature: Vec<u8>,
+    /// The contents octets of `unsignedAttrs [1]` (the concatenated Attribute SEQUENCEs), if present; not
+    /// parsed here.
+    pub unsigned_attrs: Option<Vec<u8>>,
 }
 
 /// A parsed RFC 3161 `TimeStampResp` whose status is granted.
@@ -255,7 +264,10 @@ fn parse_signing_cert_v2(value: &Tlv<'_>) -> Result<(Vec<u8>, Vec<u8>), Error> {
     Ok((alg, hash.value.to_vec()))
 }
 
-fn parse_signer_info(si: &Tlv<'_>) -> Result<SignerInfo, Error> {
+/// Parses one SignerInfo. Signed attributes are required; each attribute type may occur once (at most 32
+/// attributes), `contentType` and `messageDigest` must be present with exactly one value each. The digest
+/// algorithm must be SHA-256/384/512. Bounded and non-recursive like the rest of this module.
+pub fn parse_signer_info(si: &Tlv<'_>) -> Result<SignerInfo, Error> {
     if si.tag != tag::SEQUENCE {
         return err("SignerInfo is not a SEQUENCE");
     }
@@ -287,7 +299,7 @@ fn parse_signer_info(si: &Tlv<'_>) -> Result<SignerInfo, Error> {
         der::oid_to_string(expect(&mut a, tag::OID, "signatureAlgorithm")?.value)?
     };
     let signature = expect(&mut r, tag::OCTET_STRING, "SignerInfo signature")?;
-    let _unsigned = r.optional(tag::context_constructed(1))?;
+    let unsigned = r.optional(tag::context_constructed(1))?;
     finish(&r, "SignerInfo")?;
 
     let mut content_type = None;
@@ -338,6 +350,7 @@ fn parse_signer_info(si: &Tlv<'_>) -> Result<SignerInfo, Error> {
         signing_cert_v2,
         sig_alg_oid,
         signature: signature.value.to_vec(),
+        unsigned_attrs: unsigned.map(|u| u.value.to_vec()),
     })
 }
 
