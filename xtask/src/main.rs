@@ -87,7 +87,7 @@ fn test() -> bool {
         ]))
 }
 
-const FUZZ_TARGETS: [&str; 15] = [
+const FUZZ_TARGETS: [&str; 16] = [
     "bundle",
     "trusted_root",
     "checkpoint",
@@ -103,6 +103,7 @@ const FUZZ_TARGETS: [&str; 15] = [
     "predicate_policy",
     "key_file",
     "tuf_metadata",
+    "git_signature",
 ];
 
 /// Writes seed inputs for every fuzz target from the shared fixtures into `fuzz/corpus/<target>/`.
