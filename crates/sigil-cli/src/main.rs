@@ -2,6 +2,8 @@
 
 mod attest;
 mod copy;
+mod git;
+mod git_agent;
 mod image;
 mod instance;
 mod keys;
@@ -84,6 +86,12 @@ enum Command {
     /// Choose and inspect the trusted root: pin a TUF repository (`init`), show what is trusted (`show`).
     #[command(subcommand)]
     Trust(trust::TrustCommand),
+    /// Verify a signed commit or tag against an identity: the CMS signature over the raw object, the
+    /// certificate chain at the logged time, the log entry inside the signature, the identity policy.
+    VerifyCommit(git::VerifyCommitArgs),
+    /// Commit signing with git (`sigil git setup`); git then runs `sigil` as its x509 signing program.
+    #[command(subcommand)]
+    Git(git::GitCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -104,6 +112,11 @@ fn unix_now() -> i64 {
 }
 
 fn main() -> ExitCode {
+    // git calls its x509 signing program with gpg's flags; `sigil` answers them directly (`sigil git setup`).
+    let args: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
+    if git::is_git_invocation(&args) {
+        return git::git_program(&args);
+    }
     let cli = Cli::parse();
     match cli.command {
         Command::VerifyBundle(args) => verify::run(args.into()),
@@ -127,5 +140,14 @@ fn main() -> ExitCode {
         Command::Copy(args) => copy::copy(args),
         Command::Tuf(cmd) => tuf::run(cmd),
         Command::Trust(cmd) => trust::run(cmd),
+        Command::VerifyCommit(args) => git::verify_commit(args),
+        Command::Git(git::GitCommand::Setup(args)) => git::setup(&args),
+        Command::Git(git::GitCommand::Agent) => match git_agent::serve() {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::FAILURE
+            }
+        },
     }
 }

@@ -25,7 +25,7 @@ use crate::unix_now;
 const MAX_STATEMENT_BYTES: usize = 32 << 20;
 
 /// Which Sigstore instance to use.
-#[derive(Debug, Args)]
+#[derive(Debug, Args, Default)]
 pub struct InstanceArgs {
     /// A ClientTrustConfig JSON (`trustedRoot` + `signingConfig`), like sigstore-python's `--trust-config`.
     #[arg(long, value_name = "FILE", conflicts_with_all = ["trusted_root", "signing_config", "staging"])]
@@ -135,6 +135,8 @@ pub struct AttestArgs {
 
 enum What {
     Blob(PathBuf),
+    /// Bytes in memory (a commit's CMS signed attributes).
+    Bytes(Vec<u8>),
     Statement(PathBuf),
     Attest {
         file: PathBuf,
@@ -367,6 +369,101 @@ pub(crate) fn signing_key(path: &Path) -> Result<SigningKey, String> {
 }
 
 fn run(req: Request) -> Result<(Signed, PathBuf), String> {
+    let signed = sign(&req)?;
+    std::fs::write(&req.bundle, signed.json.as_bytes())
+        .map_err(|e| format!("writing the bundle {}: {e}", req.bundle.display()))?;
+    Ok((signed, req.bundle))
+}
+
+impl InstanceArgs {
+    /// A client trust config file, or (`None`) the default: the `sigil trust init` repository, else public good.
+    pub(crate) fn from_trust_config(path: Option<PathBuf>) -> Self {
+        Self {
+            trust_config: path,
+            ..Self::default()
+        }
+    }
+}
+
+/// Signs `bytes` keylessly (token from `SIGSTORE_ID_TOKEN`, GitHub Actions or an interactive login) on the
+/// instance `instance` names; returns the self-verified bundle. Nothing is written.
+pub(crate) fn sign_bytes(bytes: Vec<u8>, instance: InstanceArgs, rekor: RekorVersion) -> Result<Signed, String> {
+    sign(&Request {
+        what: What::Bytes(bytes),
+        bundle: PathBuf::new(),
+        token: None,
+        key: None,
+        rekor,
+        instance,
+        login: Some(LoginArgs {
+            oidc_issuer: None,
+            oidc_client_id: "sigstore".into(),
+        }),
+    })
+}
+
+/// An identity token for `instance_args` (`SIGSTORE_ID_TOKEN`, GitHub Actions, or an interactive login at the
+/// signing config's OIDC issuer), as the raw JWT.
+pub(crate) fn token_for(instance_args: &InstanceArgs) -> Result<String, String> {
+    let (_, config) = instance(instance_args)?;
+    let services = sigil_sign::select_services(&config, unix_now(), RekorVersion::V1).map_err(|e| e.to_string())?;
+    let http = http_client(instance_args)?;
+    let login = LoginArgs {
+        oidc_issuer: None,
+        oidc_client_id: "sigstore".into(),
+    };
+    let token = identity_token(
+        None,
+        Some(&login),
+        services.oidc.as_ref().map(|s| s.url.as_str()),
+        &http,
+    )?;
+    Ok(token.raw().to_string())
+}
+
+/// What [`sign_bytes_cached`] did.
+pub(crate) enum Cached {
+    Signed(Box<Signed>),
+    /// No usable certificate in the cache and no token given.
+    NeedToken,
+}
+
+/// Signs `bytes` with the certified key in `cache` (Rekor v1), certifying a new one with `token` when the cache is
+/// empty or its certificate is about to expire. The key and certificate never leave memory.
+pub(crate) fn sign_bytes_cached(
+    bytes: &[u8],
+    instance_args: &InstanceArgs,
+    cache: &mut Option<sigil_sign::CertifiedKey>,
+    token: Option<&str>,
+) -> Result<Cached, String> {
+    let now = unix_now();
+    // Two minutes of margin: the log entry must be integrated while the certificate is valid.
+    if cache.as_ref().is_some_and(|c| c.not_after() - now <= 120) {
+        *cache = None;
+    }
+    if cache.is_none() && token.is_none() {
+        return Ok(Cached::NeedToken);
+    }
+    let (root, config) = instance(instance_args)?;
+    let trust = TrustedMaterial::from_trusted_root(&root).map_err(|e| format!("loading the trust material: {e}"))?;
+    let services = sigil_sign::select_services(&config, now, RekorVersion::V1).map_err(|e| e.to_string())?;
+    let http = http_client(instance_args)?;
+    let ctx = SigningContext::new(trust, services, &http, &http, &http).map_err(|e| e.to_string())?;
+    let clock = unix_now;
+    let key = match (cache.take(), token) {
+        (Some(k), _) => k,
+        (None, Some(t)) => {
+            let token = IdentityToken::parse(t).map_err(|e| format!("the identity token: {e}"))?;
+            ctx.certify_key(&token, &clock).map_err(|e| e.to_string())?
+        }
+        (None, None) => return Ok(Cached::NeedToken),
+    };
+    let signed = ctx.sign_artifact(SignWith::Certified(&key), bytes, &clock);
+    *cache = Some(key);
+    Ok(Cached::Signed(Box::new(signed.map_err(|e| e.to_string())?)))
+}
+
+fn sign(req: &Request) -> Result<Signed, String> {
     let (root, config) = instance(&req.instance)?;
     let trust = TrustedMaterial::from_trusted_root(&root).map_err(|e| format!("loading the trust material: {e}"))?;
     let services = sigil_sign::select_services(&config, unix_now(), req.rekor).map_err(|e| e.to_string())?;
@@ -390,11 +487,12 @@ fn run(req: Request) -> Result<(Signed, PathBuf), String> {
     };
     let ctx = SigningContext::new(trust, services, &http, &http, &http).map_err(|e| e.to_string())?;
     let clock = unix_now;
-    let signed = match &req.what {
+    match &req.what {
         What::Blob(path) => {
             let f = std::fs::File::open(path).map_err(|e| format!("reading the artifact {}: {e}", path.display()))?;
             ctx.sign_artifact(with, f, &clock)
         }
+        What::Bytes(bytes) => ctx.sign_artifact(with, bytes.as_slice(), &clock),
         What::Statement(path) => {
             let json = read_limited(path, MAX_STATEMENT_BYTES, "the in-toto statement")?;
             ctx.sign_statement(with, &json, &clock)
@@ -423,8 +521,5 @@ fn run(req: Request) -> Result<(Signed, PathBuf), String> {
             ctx.sign_statement(with, &statement, &clock)
         }
     }
-    .map_err(|e| e.to_string())?;
-    std::fs::write(&req.bundle, signed.json.as_bytes())
-        .map_err(|e| format!("writing the bundle {}: {e}", req.bundle.display()))?;
-    Ok((signed, req.bundle))
+    .map_err(|e| e.to_string())
 }

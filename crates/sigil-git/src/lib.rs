@@ -1,9 +1,11 @@
 //! Git commit signatures in gitsign's format (`gpg.format=x509`): a detached CMS `SignedData` (RFC 5652) whose
 //! one SignerInfo signs SHA-256 of the commit through signed attributes, with the Sigstore material (RFC 3161
 //! timestamps, the Rekor entry) carried as unsigned attributes ([`cms`]), and the protobuf encoding of the
-//! Rekor `TransparencyLogEntry` that gitsign stores there ([`tle`]).
+//! Rekor `TransparencyLogEntry` that gitsign stores there ([`tle`]); and commit and tag objects split into the
+//! bytes git signs and their signature ([`object`]).
 
 pub mod cms;
+pub mod object;
 pub mod tle;
 
 /// Errors of this crate. Each names the step that failed.
@@ -64,4 +66,10 @@ pub enum Error {
     /// The bundle given to [`cms::assemble`] lacks something or is inconsistent.
     #[error("bundle: {problem}")]
     Bundle { problem: String },
+    /// A commit or tag object that could be read two ways, or is not an object at all.
+    #[error("malformed object: {0}")]
+    Object(String),
+    /// The commit or tag carries no signature.
+    #[error("the object is not signed")]
+    Unsigned,
 }

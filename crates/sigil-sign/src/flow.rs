@@ -36,6 +36,45 @@ pub enum SignWith<'a> {
     /// has no log entry and no timestamp (air-gapped signing): it verifies only with the key and an explicit
     /// decision to accept that (`verify-blob --key … --insecure-ignore-tlog`).
     Key { key: &'a SigningKey, tlog: bool },
+    /// An ephemeral key certified earlier ([`SigningContext::certify_key`]) and kept in memory to sign a burst
+    /// (commits in a row) with one certificate; each signature still gets its own log entry.
+    Certified(&'a CertifiedKey),
+}
+
+/// An ephemeral key and the certificate the CA issued for it, checked as a fresh one is. Lives only in memory;
+/// usable until the certificate expires.
+pub struct CertifiedKey {
+    key: SigningKey,
+    leaf: Certificate,
+    san: String,
+    issuer: String,
+}
+
+impl std::fmt::Debug for CertifiedKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CertifiedKey")
+            .field("san", &self.san)
+            .field("issuer", &self.issuer)
+            .field("not_after", &self.leaf.not_after())
+            .finish_non_exhaustive()
+    }
+}
+
+impl CertifiedKey {
+    /// Unix seconds after which the certificate no longer covers a signature.
+    pub fn not_after(&self) -> i64 {
+        self.leaf.not_after()
+    }
+
+    /// Who the certificate names.
+    pub fn identity(&self) -> (&str, &str) {
+        (&self.san, &self.issuer)
+    }
+
+    /// The certificate (DER).
+    pub fn certificate_der(&self) -> &[u8] {
+        self.leaf.der()
+    }
 }
 
 /// Who signed, as the self-verification established it.
@@ -236,10 +275,22 @@ impl<'a> SigningContext<'a> {
                 token.check_time(clock())?;
                 Some(SigningKey::generate(KeyAlgorithm::EcdsaP256).map_err(|e| Error::Key(e.to_string()))?)
             }
-            SignWith::Key { .. } => None,
+            SignWith::Key { .. } | SignWith::Certified(_) => None,
         };
         let (key, material, tlog) = match (with, &ephemeral) {
             (SignWith::Identity(token), Some(key)) => (key, self.certify(key, token, clock)?, true),
+            (SignWith::Certified(c), _) => {
+                // The log must integrate the entry while the certificate is valid; leave it a margin.
+                if clock() + MAX_CLOCK_SKEW >= c.leaf.not_after() {
+                    return Err(Error::Certificate("the cached certificate has expired".into()));
+                }
+                let material = Material::Certificate {
+                    leaf: Box::new(c.leaf.clone()),
+                    san: c.san.clone(),
+                    issuer: c.issuer.clone(),
+                };
+                (&c.key, material, true)
+            }
             (SignWith::Key { key, tlog }, _) => {
                 let hint = B64.encode(sigil_crypto::sha256(key.public_key().spki_der()));
                 (key, Material::Key { hint }, tlog)
@@ -343,6 +394,22 @@ impl<'a> SigningContext<'a> {
     }
 
     /// Keyless: the CA's certificate for `key` and the token's identity, checked.
+    /// Certifies a fresh ephemeral key for `token` (checked exactly as in a one-shot keyless run), to sign several
+    /// artifacts with [`SignWith::Certified`].
+    pub fn certify_key(&self, token: &IdentityToken, clock: &dyn Fn() -> i64) -> Result<CertifiedKey, Error> {
+        token.check_time(clock())?;
+        let key = SigningKey::generate(KeyAlgorithm::EcdsaP256).map_err(|e| Error::Key(e.to_string()))?;
+        match self.certify(&key, token, clock)? {
+            Material::Certificate { leaf, san, issuer } => Ok(CertifiedKey {
+                key,
+                leaf: *leaf,
+                san,
+                issuer,
+            }),
+            Material::Key { .. } => Err(Error::Key("no certificate".into())),
+        }
+    }
+
     fn certify(&self, key: &SigningKey, token: &IdentityToken, clock: &dyn Fn() -> i64) -> Result<Material, Error> {
         let proof = key
             .sign(token.challenge().as_bytes())

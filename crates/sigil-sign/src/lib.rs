@@ -17,7 +17,7 @@ pub mod oauth;
 pub mod select;
 pub mod token;
 
-pub use flow::{SignWith, Signed, SignedBy, SigningContext};
+pub use flow::{CertifiedKey, SignWith, Signed, SignedBy, SigningContext};
 pub use oauth::{OAuthEndpoints, OAuthSession};
 pub use select::{RekorVersion, Services, select_services};
 pub use token::{AmbientRequest, IdentityToken, github_actions_request};
