@@ -16,7 +16,6 @@ use clap::{Args, Subcommand};
 use serde_json::Value;
 use sigil_git::object::{self, Kind};
 use sigil_policy::{Matcher, Policy};
-use sigil_sign::RekorVersion;
 use sigil_verify::{Artifact, Code, SignerCheck, VerificationError, VerifiedBundle, Verifier, VerifierOptions};
 
 use crate::trust::{TrustArgs, load_trust};
@@ -198,7 +197,7 @@ pub fn git_program(args: &[OsString]) -> ExitCode {
                     let sig = String::from_utf8(sig)
                         .map_err(|_| VerificationError::new(Code::BundleFormat, "the signature is not text"))?;
                     let any = Policy::identity(any_matcher()?, any_matcher()?);
-                    verify_signature(&sig, &payload, SignerCheck::Identity(&any), &TrustArgs::default())
+                    verify_signature(&sig, &payload, SignerCheck::Identity(&any), &TrustArgs::default(), None)
                 });
             match result {
                 Ok(v) => {
@@ -226,7 +225,9 @@ fn any_matcher() -> Result<Matcher, VerificationError> {
 }
 
 /// Signs the payload on stdin; returns the armored signature and the certificate's fingerprint (hex SHA-256).
-/// Through the agent (one certificate for a burst of commits) unless `SIGIL_GIT_AGENT=0` or it cannot start.
+/// One certified key serves the whole run (and, through the agent, a burst of commits) unless
+/// `SIGIL_GIT_AGENT=0`. `SIGIL_GIT_REKOR_MODE=online` writes gitsign's online layout: no entry in the
+/// signature; the object ID is signed with the same certificate and logged instead.
 fn sign_payload() -> Result<(String, String), String> {
     let payload = read_stdin(MAX_PAYLOAD)?;
     let signed_attrs = sigil_git::cms::signed_attributes(&payload, unix_now());
@@ -235,63 +236,119 @@ fn sign_payload() -> Result<(String, String), String> {
         .filter(|v| !v.is_empty())
         .map(|p| std::fs::canonicalize(&p).unwrap_or_else(|_| PathBuf::from(p)));
     let instance = crate::sign::InstanceArgs::from_trust_config(trust_config.clone());
-    let via_agent = if crate::git_agent::enabled() {
-        let name = trust_config
-            .as_ref()
-            .map(|p| p.display().to_string())
-            .unwrap_or_default();
-        match crate::git_agent::request(&name, &signed_attrs, None) {
-            Some(Ok(v)) if v.get("need_token").and_then(Value::as_bool) == Some(true) => {
-                let token = crate::sign::token_for(&instance)?;
-                crate::git_agent::request(&name, &signed_attrs, Some(&token))
-            }
-            other => other,
+    let name = trust_config
+        .as_ref()
+        .map(|p| p.display().to_string())
+        .unwrap_or_default();
+    let mut local: Option<sigil_sign::CertifiedKey> = None;
+    let mut token: Option<String> = None;
+    let mut sign = |bytes: &[u8]| -> Result<sigil_bundle::Bundle, String> {
+        loop {
+            let answer = if crate::git_agent::enabled() {
+                crate::git_agent::request(&name, bytes, token.as_deref())
+            } else {
+                None
+            };
+            let (json, signer) = match answer {
+                Some(a) => {
+                    let v = a?;
+                    if v.get("need_token").and_then(Value::as_bool) == Some(true) && token.is_none() {
+                        token = Some(crate::sign::token_for(&instance)?);
+                        continue;
+                    }
+                    if let Some(e) = v.get("error").and_then(Value::as_str) {
+                        return Err(e.to_string());
+                    }
+                    let json = v
+                        .get("bundle")
+                        .and_then(Value::as_str)
+                        .ok_or("the agent answered without a bundle")?;
+                    (
+                        json.to_string(),
+                        v.get("signer").and_then(Value::as_str).unwrap_or("signed").to_string(),
+                    )
+                }
+                None => match crate::sign::sign_bytes_cached(bytes, &instance, &mut local, token.as_deref())? {
+                    crate::sign::Cached::NeedToken if token.is_none() => {
+                        token = Some(crate::sign::token_for(&instance)?);
+                        continue;
+                    }
+                    crate::sign::Cached::NeedToken => return Err("no certificate could be obtained".into()),
+                    crate::sign::Cached::Signed(s) => (s.json, s.signer.to_string()),
+                },
+            };
+            eprintln!("sigil: {signer}");
+            return sigil_bundle::Bundle::from_json(json.as_bytes(), &sigil_bundle::Limits::default())
+                .map_err(|e| format!("the signed bundle: {e}"));
         }
-    } else {
-        None
     };
-    let bundle = match via_agent {
-        Some(answer) => {
-            let v = answer?;
-            if let Some(e) = v.get("error").and_then(Value::as_str) {
-                return Err(e.to_string());
-            }
-            eprintln!("sigil: {}", v.get("signer").and_then(Value::as_str).unwrap_or("signed"));
-            let json = v
-                .get("bundle")
-                .and_then(Value::as_str)
-                .ok_or("the agent answered without a bundle")?;
-            sigil_bundle::Bundle::from_json(json.as_bytes(), &sigil_bundle::Limits::default())
-                .map_err(|e| format!("the agent's bundle: {e}"))?
-        }
-        None => {
-            let signed = crate::sign::sign_bytes(signed_attrs.clone(), instance, RekorVersion::V1)?;
-            eprintln!("sigil: {}", signed.signer);
-            signed.bundle
-        }
-    };
-    let armored = sigil_git::cms::assemble(&signed_attrs, &bundle).map_err(|e| e.to_string())?;
+    let bundle = sign(&signed_attrs)?;
+    let online = std::env::var("SIGIL_GIT_REKOR_MODE").is_ok_and(|m| m == "online");
+    let mut for_cms = bundle;
+    if online {
+        for_cms.verification_material.tlog_entries.clear();
+    }
+    let armored = sigil_git::cms::assemble(&signed_attrs, &for_cms).map_err(|e| e.to_string())?;
+    if online {
+        let kind = object::kind_of_payload(&payload).ok_or("the payload is neither a commit nor a tag")?;
+        let signed_object = object::signed_object(kind, &payload, &armored).map_err(|e| e.to_string())?;
+        let id = crate::git_online::object_id(kind, &signed_object);
+        sign(id.as_bytes())?;
+    }
     let parsed = sigil_git::cms::to_bundle(&armored, &payload).map_err(|e| e.to_string())?;
     Ok((armored, hex::encode(sigil_crypto::sha256(&parsed.signer_der))))
 }
 
 /// Verifies an armored signature over `payload` through the one verification path, with the signed
-/// attributes as the artifact.
+/// attributes as the artifact. A signature without a log entry (gitsign's online mode) is checked against the
+/// key of its certificate, and the entry for the object ID (`object_id`, else recomputed from payload and
+/// signature) is looked up in the trusted logs and verified.
 fn verify_signature(
     armored: &str,
     payload: &[u8],
     signer: SignerCheck<'_>,
     trust: &TrustArgs,
+    object_id: Option<&str>,
 ) -> Result<VerifiedBundle, VerificationError> {
     let parsed = sigil_git::cms::to_bundle(armored, payload)
         .map_err(|e| VerificationError::new(Code::BundleFormat, format!("commit signature: {e}")))?;
     let verifier = Verifier::new(load_trust(trust)?, VerifierOptions::default());
-    verifier.verify(
-        &parsed.bundle,
-        &Artifact::Bytes(&parsed.signed_attrs),
-        signer,
-        unix_now(),
-    )
+    if !parsed.bundle.verification_material.tlog_entries.is_empty() {
+        return verifier.verify(
+            &parsed.bundle,
+            &Artifact::Bytes(&parsed.signed_attrs),
+            signer,
+            unix_now(),
+        );
+    }
+    let bad_sig = |m: String| VerificationError::new(Code::SignatureInvalid, m);
+    let signature = match parsed.bundle.content() {
+        Ok(sigil_bundle::bundle::Content::MessageSignature(ms)) => ms.signature.0.clone(),
+        _ => return Err(bad_sig("commit signature: no message signature".into())),
+    };
+    let cert = sigil_x509::Certificate::from_der(&parsed.signer_der)
+        .map_err(|e| VerificationError::new(Code::SignerInvalid, e.to_string()))?;
+    cert.public_key()
+        .verify(
+            sigil_crypto::SignatureScheme::EcdsaSha256,
+            &parsed.signed_attrs,
+            &signature,
+        )
+        .map_err(|e| bad_sig(format!("commit signature: {e}")))?;
+    let id = match object_id {
+        Some(id) => id.to_string(),
+        None => {
+            let kind = object::kind_of_payload(payload).ok_or_else(|| {
+                VerificationError::new(Code::BundleFormat, "the payload is neither a commit nor a tag")
+            })?;
+            let obj = object::signed_object(kind, payload, armored)
+                .map_err(|e| VerificationError::new(Code::BundleFormat, e.to_string()))?;
+            crate::git_online::object_id(kind, &obj)
+        }
+    };
+    let http =
+        crate::sign::http_client_trusting(None).map_err(|e| VerificationError::new(Code::TlogEntryMissing, e))?;
+    crate::git_online::verify(&id, &parsed.signer_der, &verifier, signer, &http, unix_now())
 }
 
 /// (fingerprint, "SAN (issuer)") of a verified signer.
@@ -347,7 +404,8 @@ pub fn verify_commit(a: VerifyCommitArgs) -> ExitCode {
         };
         let raw = git_output(repo, &["cat-file", kind.name(), &a.rev]).map_err(fail)?;
         let obj = object::parse(kind, &raw).map_err(|e| fail(format!("{} {}: {e}", kind.name(), a.rev)))?;
-        let v = verify_signature(&obj.signature, &obj.payload, expected.check(), &a.trust)?;
+        let id = crate::git_online::object_id(kind, &raw);
+        let v = verify_signature(&obj.signature, &obj.payload, expected.check(), &a.trust, Some(&id))?;
         Ok((kind, v))
     };
     match run() {

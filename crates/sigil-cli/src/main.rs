@@ -4,6 +4,7 @@ mod attest;
 mod copy;
 mod git;
 mod git_agent;
+mod git_online;
 mod image;
 mod instance;
 mod keys;

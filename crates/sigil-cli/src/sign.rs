@@ -135,8 +135,6 @@ pub struct AttestArgs {
 
 enum What {
     Blob(PathBuf),
-    /// Bytes in memory (a commit's CMS signed attributes).
-    Bytes(Vec<u8>),
     Statement(PathBuf),
     Attest {
         file: PathBuf,
@@ -385,23 +383,6 @@ impl InstanceArgs {
     }
 }
 
-/// Signs `bytes` keylessly (token from `SIGSTORE_ID_TOKEN`, GitHub Actions or an interactive login) on the
-/// instance `instance` names; returns the self-verified bundle. Nothing is written.
-pub(crate) fn sign_bytes(bytes: Vec<u8>, instance: InstanceArgs, rekor: RekorVersion) -> Result<Signed, String> {
-    sign(&Request {
-        what: What::Bytes(bytes),
-        bundle: PathBuf::new(),
-        token: None,
-        key: None,
-        rekor,
-        instance,
-        login: Some(LoginArgs {
-            oidc_issuer: None,
-            oidc_client_id: "sigstore".into(),
-        }),
-    })
-}
-
 /// An identity token for `instance_args` (`SIGSTORE_ID_TOKEN`, GitHub Actions, or an interactive login at the
 /// signing config's OIDC issuer), as the raw JWT.
 pub(crate) fn token_for(instance_args: &InstanceArgs) -> Result<String, String> {
@@ -492,7 +473,6 @@ fn sign(req: &Request) -> Result<Signed, String> {
             let f = std::fs::File::open(path).map_err(|e| format!("reading the artifact {}: {e}", path.display()))?;
             ctx.sign_artifact(with, f, &clock)
         }
-        What::Bytes(bytes) => ctx.sign_artifact(with, bytes.as_slice(), &clock),
         What::Statement(path) => {
             let json = read_limited(path, MAX_STATEMENT_BYTES, "the in-toto statement")?;
             ctx.sign_statement(with, &json, &clock)

@@ -357,3 +357,64 @@ fn hostile_commit_signatures_are_refused() {
         "the real root still verifies it"
     );
 }
+
+#[test]
+fn online_mode_binds_the_log_entry_to_the_object_id() {
+    let (_server, r, _tmp) = setup();
+    ok("sigil git setup", &mut r.sigil(&["git", "setup"]));
+    ok(
+        "commit, online mode",
+        r.git(&["commit", "-q", "--allow-empty", "-m", "online"])
+            .env("SIGIL_GIT_REKOR_MODE", "online"),
+    );
+    let head = r.cat("HEAD");
+    let o = sigil_git::object::parse(sigil_git::object::Kind::Commit, head.as_bytes()).unwrap();
+    let parsed = sigil_git::cms::to_bundle(&o.signature, &o.payload).unwrap();
+    assert!(
+        parsed.bundle.verification_material.tlog_entries.is_empty(),
+        "online mode: no log entry inside the signature"
+    );
+    // The log's search index is updated in the background: give it a moment.
+    let mut out = r.verify_commit("HEAD", EMAIL);
+    for _ in 0..50 {
+        if out.status.success() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+        out = r.verify_commit("HEAD", EMAIL);
+    }
+    assert!(out.status.success(), "{}", out.show("verify-commit, online"));
+    let g = run(&mut r.git(&["verify-commit", "HEAD"]));
+    assert!(g.status.success(), "{}", g.show("git verify-commit, online"));
+    assert!(
+        g.stderr.contains(&format!("Good signature from {EMAIL}")),
+        "{}",
+        g.stderr
+    );
+    assert_eq!(r.verify_commit("HEAD", "mallory@example.test").status.code(), Some(1));
+
+    // The same valid CMS signature in another object (its armor wrapped at another width: the payload and
+    // the signature are unchanged, the object ID is not). The log holds an entry for this certificate, but
+    // not for this object: refused (G-04, never "any entry for this certificate").
+    let b64: String = o
+        .signature
+        .lines()
+        .filter(|l| !l.starts_with("-----"))
+        .collect::<Vec<_>>()
+        .concat();
+    let mut armor = String::from("-----BEGIN SIGNED MESSAGE-----\n");
+    for chunk in b64.as_bytes().chunks(48) {
+        armor.push_str(std::str::from_utf8(chunk).unwrap());
+        armor.push('\n');
+    }
+    armor.push_str("-----END SIGNED MESSAGE-----\n");
+    assert!(
+        sigil_git::cms::to_bundle(&armor, &o.payload).is_ok(),
+        "still the same valid signature"
+    );
+    let raw = sigil_git::object::signed_object(sigil_git::object::Kind::Commit, &o.payload, &armor).unwrap();
+    let id = r.hash_object(&raw);
+    let out = r.verify_commit(&id, EMAIL);
+    assert_eq!(out.status.code(), Some(1), "{}", out.show("rewrapped"));
+    assert!(out.stderr.contains("TLOG_ENTRY_MISSING"), "{}", out.stderr);
+}

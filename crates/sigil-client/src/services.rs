@@ -306,6 +306,50 @@ impl HttpClient {
     }
 }
 
+/// Rekor v1 search and lookup (`POST /api/v1/index/retrieve`, `GET /api/v1/log/entries/{uuid}`): what gitsign's
+/// online mode needs to find a commit's entry. The answers are untrusted: callers verify what they use.
+impl HttpClient {
+    /// The entry UUIDs whose artifact hash is `sha256:<hex>` (at most `max`).
+    pub fn rekor_search_hash(&self, base_url: &str, sha256_hex: &str, max: usize) -> Result<Vec<String>, Error> {
+        let url = format!("{}/api/v1/index/retrieve", base_url.trim_end_matches('/'));
+        let body = json!({ "hash": format!("sha256:{sha256_hex}") }).to_string();
+        let reply = self.post(
+            "rekor",
+            &url,
+            "application/json",
+            "application/json",
+            None,
+            body.as_bytes(),
+        )?;
+        require_success("rekor", &url, &reply)?;
+        let v: Value = serde_json::from_slice(&reply.body).map_err(|e| Error::Response {
+            service: "rekor",
+            url: url.clone(),
+            reason: format!("not JSON: {e}"),
+        })?;
+        Ok(v.as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .filter(|u| u.len() <= 128 && u.bytes().all(|b| b.is_ascii_hexdigit()))
+            .take(max)
+            .map(str::to_string)
+            .collect())
+    }
+
+    /// The entry `uuid` as a `TransparencyLogEntry`.
+    pub fn rekor_v1_entry(&self, base_url: &str, uuid: &str) -> Result<TransparencyLogEntry, Error> {
+        let url = format!("{}/api/v1/log/entries/{uuid}", base_url.trim_end_matches('/'));
+        let reply = self.get("rekor", &url, "application/json", None)?;
+        require_success("rekor", &url, &reply)?;
+        rekor_v1_entry_from_response(&reply.body).map_err(|reason| Error::Response {
+            service: "rekor",
+            url,
+            reason,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::indexing_slicing)]

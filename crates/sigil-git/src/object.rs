@@ -214,6 +214,42 @@ fn parse_tag(raw: &[u8]) -> Result<SignedObject, Error> {
     })
 }
 
+/// The object git will store once `signature` is added to `payload`, as git adds it: for a commit a `gpgsig`
+/// header (continuation lines indented by one space) at the end of the header block; for a tag the armor
+/// appended to the message. Hash it with the header `<kind> <len>\0` to get the object ID (gitsign's online mode
+/// logs that ID).
+pub fn signed_object(kind: Kind, payload: &[u8], signature: &str) -> Result<Vec<u8>, Error> {
+    match kind {
+        Kind::Tag => Ok([payload, signature.as_bytes()].concat()),
+        Kind::Commit => {
+            let end = payload
+                .windows(2)
+                .position(|w| w == b"\n\n")
+                .ok_or_else(|| bad("the header block has no end"))?;
+            let (head, rest) = payload.split_at(end + 1);
+            let mut out = Vec::with_capacity(payload.len() + signature.len() + 64);
+            out.extend_from_slice(head);
+            out.extend_from_slice(b"gpgsig ");
+            let body = signature.strip_suffix('\n').unwrap_or(signature);
+            out.extend_from_slice(body.replace('\n', "\n ").as_bytes());
+            out.push(b'\n');
+            out.extend_from_slice(rest);
+            Ok(out)
+        }
+    }
+}
+
+/// The kind of a payload git hands its signing program: tags start with `object `, commits with `tree `.
+pub fn kind_of_payload(payload: &[u8]) -> Option<Kind> {
+    if payload.starts_with(b"tree ") {
+        Some(Kind::Commit)
+    } else if payload.starts_with(b"object ") {
+        Some(Kind::Tag)
+    } else {
+        None
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -243,6 +279,17 @@ mod tests {
         let o = parse(Kind::Commit, signed.as_bytes()).unwrap();
         assert_eq!(o.payload, commit("").as_bytes());
         assert_eq!(o.signature, SIG);
+    }
+
+    #[test]
+    fn signed_object_puts_the_signature_back_as_git_does() {
+        let signed = commit(&gpgsig());
+        let o = parse(Kind::Commit, signed.as_bytes()).unwrap();
+        assert_eq!(
+            signed_object(Kind::Commit, &o.payload, &o.signature).unwrap(),
+            signed.as_bytes()
+        );
+        assert_eq!(kind_of_payload(&o.payload), Some(Kind::Commit));
     }
 
     #[test]
