@@ -146,6 +146,17 @@ fn signed_commits_and_tags_verify_with_git_and_sigil() {
         sigil_git::cms::to_bundle(&o.signature, &o.payload).unwrap().signer_der
     };
     assert_eq!(cert("HEAD"), cert("HEAD~1"), "one certificate for the burst");
+    // The signature carries its log entry and the instance TSA's RFC 3161 token.
+    let o = sigil_git::object::parse(sigil_git::object::Kind::Commit, r.cat("HEAD").as_bytes()).unwrap();
+    let vm = sigil_git::cms::to_bundle(&o.signature, &o.payload)
+        .unwrap()
+        .bundle
+        .verification_material;
+    assert_eq!(vm.tlog_entries.len(), 1);
+    assert_eq!(
+        vm.timestamp_verification_data.map(|t| t.rfc3161_timestamps.len()),
+        Some(1)
+    );
     ok("tag", &mut r.git(&["tag", "-m", "release one", "v1"]));
     assert!(r.cat("HEAD").contains("gpgsig -----BEGIN SIGNED MESSAGE-----"));
     let tag = ok("cat tag", &mut r.git(&["cat-file", "tag", "v1"]));
