@@ -4,17 +4,11 @@
 //! signature's (SECURITY.md G-04: never "any entry for this certificate"); the entry is then verified through
 //! the one verification path, with keys only from the trusted root (G-05).
 
-use base64::Engine as _;
-use serde_json::{Value, json};
 use sigil_bundle::rekor::RekorBody;
 use sigil_verify::{Artifact, Code, SignerCheck, VerificationError, VerifiedBundle, Verifier};
 
 /// Most candidate entries looked at.
 const MAX_CANDIDATES: usize = 64;
-
-fn b64() -> base64::engine::GeneralPurpose {
-    base64::engine::general_purpose::STANDARD
-}
 
 /// The git object ID (SHA-1, hex) of `object` of `kind`.
 pub fn object_id(kind: sigil_git::object::Kind, object: &[u8]) -> String {
@@ -66,18 +60,11 @@ pub fn verify(
             else {
                 continue;
             };
-            let bundle = json!({
-                "mediaType": "application/vnd.dev.sigstore.bundle.v0.3+json",
-                "verificationMaterial": {
-                    "certificate": {"rawBytes": b64().encode(certificate_der)},
-                    "tlogEntries": [serde_json::to_value(&entry).unwrap_or(Value::Null)],
-                },
-                "messageSignature": {
-                    "messageDigest": {"algorithm": "SHA2_256", "digest": b64().encode(digest)},
-                    "signature": b64().encode(&signature),
-                },
-            });
-            let parsed = verifier.parse_bundle(bundle.to_string().as_bytes())?;
+            let bundle =
+                sigil_git::cms::message_bundle(certificate_der.to_vec(), vec![entry], Vec::new(), digest, signature);
+            // Through JSON, so the verifier's parse limits and structure checks apply as to any bundle.
+            let json = bundle.to_json().map_err(|e| fail(Code::BundleFormat, e.to_string()))?;
+            let parsed = verifier.parse_bundle(json.as_bytes())?;
             match verifier.verify(&parsed, &Artifact::Bytes(object_id.as_bytes()), signer, now) {
                 Ok(v) => return Ok(v),
                 Err(e) => last = e,

@@ -648,13 +648,41 @@ pub fn to_bundle(armored: &str, payload: &[u8]) -> Result<ParsedSignature, Error
         tlog_entries.push(entry);
     }
 
-    let bundle = Bundle {
+    let bundle = message_bundle(
+        signer_der.clone(),
+        tlog_entries,
+        timestamps,
+        sha256(&info.signed_attrs),
+        info.signature,
+    );
+    Ok(ParsedSignature {
+        bundle,
+        signed_attrs: info.signed_attrs,
+        signer_der,
+        signing_time,
+    })
+}
+
+#[cfg(test)]
+mod tests;
+
+/// A v0.3 message-signature bundle: a certificate, its log entries and RFC 3161 timestamps, and a signature
+/// over bytes whose SHA-256 is `digest`. Used for what a commit signature carries, and for gitsign's
+/// online-mode entries.
+pub fn message_bundle(
+    certificate_der: Vec<u8>,
+    tlog_entries: Vec<TransparencyLogEntry>,
+    timestamps: Vec<Vec<u8>>,
+    digest: [u8; 32],
+    signature: Vec<u8>,
+) -> Bundle {
+    Bundle {
         media_type: MEDIA_TYPE_V0_3.into(),
         verification_material: VerificationMaterial {
             public_key: None,
             x509_certificate_chain: None,
             certificate: Some(X509Certificate {
-                raw_bytes: Bytes(signer_der.clone()),
+                raw_bytes: Bytes(certificate_der),
             }),
             tlog_entries,
             timestamp_verification_data: (!timestamps.is_empty()).then(|| TimestampVerificationData {
@@ -669,19 +697,10 @@ pub fn to_bundle(armored: &str, payload: &[u8]) -> Result<ParsedSignature, Error
         message_signature: Some(MessageSignature {
             message_digest: Some(HashOutput {
                 algorithm: HashAlgorithm::Sha2_256.proto_name().into(),
-                digest: Bytes(sha256(&info.signed_attrs).to_vec()),
+                digest: Bytes(digest.to_vec()),
             }),
-            signature: Bytes(info.signature),
+            signature: Bytes(signature),
         }),
         dsse_envelope: None,
-    };
-    Ok(ParsedSignature {
-        bundle,
-        signed_attrs: info.signed_attrs,
-        signer_der,
-        signing_time,
-    })
+    }
 }
-
-#[cfg(test)]
-mod tests;

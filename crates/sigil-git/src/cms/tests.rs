@@ -75,33 +75,13 @@ fn bundle_for(
     tsrs: Vec<Vec<u8>>,
 ) -> Bundle {
     let signature = k.sign(attrs).unwrap();
-    Bundle {
-        media_type: MEDIA_TYPE_V0_3.into(),
-        verification_material: VerificationMaterial {
-            public_key: None,
-            x509_certificate_chain: None,
-            certificate: Some(X509Certificate {
-                raw_bytes: Bytes(cert_der.to_vec()),
-            }),
-            tlog_entries: e.into_iter().collect(),
-            timestamp_verification_data: (!tsrs.is_empty()).then(|| TimestampVerificationData {
-                rfc3161_timestamps: tsrs
-                    .into_iter()
-                    .map(|t| Rfc3161SignedTimestamp {
-                        signed_timestamp: Bytes(t),
-                    })
-                    .collect(),
-            }),
-        },
-        message_signature: Some(MessageSignature {
-            message_digest: Some(HashOutput {
-                algorithm: "SHA2_256".into(),
-                digest: Bytes(sha256(attrs).to_vec()),
-            }),
-            signature: Bytes(signature),
-        }),
-        dsse_envelope: None,
-    }
+    message_bundle(
+        cert_der.to_vec(),
+        e.into_iter().collect(),
+        tsrs,
+        sha256(attrs),
+        signature,
+    )
 }
 
 fn signed(payload: &[u8], time: i64, e: Option<TransparencyLogEntry>, tsrs: Vec<Vec<u8>>) -> Signed {
