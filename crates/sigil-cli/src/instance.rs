@@ -186,29 +186,14 @@ pub fn load_dev_issuer(dir: &Path) -> Result<DevIssuer, String> {
     DevIssuer::from_pkcs8_der(&der, url.trim()).map_err(|e| err("dev issuer key")(e.to_string()))
 }
 
-/// Writes a file via a temporary name, fsync and rename, so readers never see half a file.
+/// [`sigil_trust::write_atomic`]: keys (`private`) 0600, the rest readable by all.
 pub(crate) fn write_atomic(path: &Path, bytes: &[u8], private: bool) -> Result<(), String> {
-    use std::io::Write as _;
-    let tmp = path.with_extension("tmp");
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    if private {
-        use std::os::unix::fs::OpenOptionsExt as _;
-        opts.mode(0o600);
-    }
-    #[cfg(not(unix))]
-    let _ = private;
-    let what = path.display().to_string();
-    let mut f = opts.open(&tmp).map_err(|e| err(&what)(e.to_string()))?;
-    f.write_all(bytes)
-        .and_then(|()| f.sync_all())
-        .map_err(|e| err(&what)(e.to_string()))?;
-    std::fs::rename(&tmp, path).map_err(|e| err(&what)(e.to_string()))?;
-    if let Some(parent) = path.parent() {
-        let _ = std::fs::File::open(parent).and_then(|d| d.sync_all());
-    }
-    Ok(())
+    let access = if private {
+        sigil_trust::Access::Private
+    } else {
+        sigil_trust::Access::Shared
+    };
+    sigil_trust::write_atomic(path, bytes, access).map_err(|e| err(&path.display().to_string())(e.to_string()))
 }
 
 fn host_of(url: &str) -> String {

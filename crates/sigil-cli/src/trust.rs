@@ -271,9 +271,12 @@ fn init(a: &InitArgs) -> Result<(), String> {
     // and made the default only once the whole repository checked out.
     let state = load_tuf(&mirror, root.clone(), false).map_err(|e| format!("{mirror}: {e}"))?;
     let dir = cache_dir(&mirror);
-    sigil_trust::tuf::client::write_atomic(&dir.join(PINNED_ROOT), &root).map_err(|e| e.to_string())?;
-    sigil_trust::tuf::client::write_atomic(&tuf_dir().join(DEFAULT_FILE), format!("{mirror}\n").as_bytes())
-        .map_err(|e| e.to_string())?;
+    let pinned = dir.join(PINNED_ROOT);
+    sigil_trust::write_atomic(&pinned, &root, sigil_trust::Access::Private)
+        .map_err(|e| format!("{}: {e}", pinned.display()))?;
+    let default = tuf_dir().join(DEFAULT_FILE);
+    sigil_trust::write_atomic(&default, format!("{mirror}\n").as_bytes(), sigil_trust::Access::Private)
+        .map_err(|e| format!("{}: {e}", default.display()))?;
     println!("trusting {mirror}: {}", state.summary());
     println!("pinned root: {}", dir.join(PINNED_ROOT).display());
     println!("verify commands now use this repository unless given --trusted-root, --tuf-mirror or --staging");

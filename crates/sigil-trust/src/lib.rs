@@ -280,6 +280,66 @@ pub fn read_bounded(path: &Path, max: usize) -> Result<Vec<u8>, Error> {
     Ok(buf)
 }
 
+/// Who may read what [`write_atomic`] writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// 0644 files in 0755 directories (published metadata, trust files).
+    Shared,
+    /// 0600 files in 0700 directories (keys, caches of what a user trusts).
+    Private,
+}
+
+/// Creates `dir` and its parents with the modes of `access` (Unix).
+pub fn create_dir(dir: &Path, access: Access) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt as _;
+        builder.mode(if access == Access::Private { 0o700 } else { 0o755 });
+    }
+    #[cfg(not(unix))]
+    let _ = access;
+    builder.create(dir)
+}
+
+/// Fsyncs the directory holding `file`, so a rename into it is durable (best effort).
+pub fn sync_parent(file: &Path) {
+    if let Some(parent) = file.parent()
+        && let Ok(d) = std::fs::File::open(parent)
+    {
+        let _ = d.sync_all();
+    }
+}
+
+/// Writes `bytes` to `path` so readers never see half a file and a crash leaves the old or the new one:
+/// a temporary file in the same directory (created if missing), fsync, rename, fsync of the directory.
+pub fn write_atomic(path: &Path, bytes: &[u8], access: Access) -> std::io::Result<()> {
+    use std::io::Write as _;
+    let dir = path
+        .parent()
+        .ok_or_else(|| std::io::Error::other("no parent directory"))?;
+    create_dir(dir, access)?;
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        opts.mode(if access == Access::Private { 0o600 } else { 0o644 });
+    }
+    let mut f = opts.open(&tmp)?;
+    f.write_all(bytes).and_then(|()| f.sync_all())?;
+    drop(f);
+    std::fs::rename(&tmp, path)?;
+    sync_parent(path);
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

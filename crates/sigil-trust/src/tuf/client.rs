@@ -5,7 +5,7 @@
 //! re-verified from the pinned root (which the caller holds: embedded, or given at `trust init`), cached
 //! timestamp/snapshot/targets are re-verified against it, and a cached target is used only if its length
 //! and hashes match the trusted targets metadata (SECURITY.md U-14). Nothing is written to the cache before
-//! it is accepted, and every write is atomic (temporary file, fsync, rename).
+//! it is accepted, and every write is atomic ([`crate::write_atomic`]).
 //!
 //! Cache layout: `root/<version>.json` (every accepted root after the pinned one), `timestamp.json`,
 //! `snapshot.json`, `targets.json`, `delegated/<role>.json`, `targets/<name>` (names percent-encoded into
@@ -370,8 +370,13 @@ impl Updater {
         let _ = std::fs::remove_file(self.config.cache_dir.join(rel));
     }
 
+    /// Cached files are the user's trust decisions: private to the user.
     fn write(&self, rel: &Path, bytes: &[u8]) -> Result<(), TufError> {
-        write_atomic(&self.config.cache_dir.join(rel), bytes)
+        let path = self.config.cache_dir.join(rel);
+        crate::write_atomic(&path, bytes, crate::Access::Private).map_err(|e| TufError::Io {
+            path: path.display().to_string(),
+            reason: e.to_string(),
+        })
     }
 }
 
@@ -381,37 +386,4 @@ fn read_limited(path: &Path, limit: u64) -> Result<Vec<u8>, TufError> {
         path: path.display().to_string(),
         reason: e.to_string(),
     })
-}
-
-/// Writes via a temporary file, fsync and rename, creating the directory (0700 on Unix) if needed.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), TufError> {
-    use std::io::Write as _;
-    let io = |e: std::io::Error| TufError::Io {
-        path: path.display().to_string(),
-        reason: e.to_string(),
-    };
-    let dir = path
-        .parent()
-        .ok_or_else(|| io(std::io::Error::other("no parent directory")))?;
-    let mut builder = std::fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::DirBuilderExt as _;
-        builder.mode(0o700);
-    }
-    builder.create(dir).map_err(io)?;
-    let file_name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = dir.join(format!(".{file_name}.{}.tmp", std::process::id()));
-    let mut f = std::fs::File::create(&tmp).map_err(io)?;
-    f.write_all(bytes).and_then(|()| f.sync_all()).map_err(io)?;
-    drop(f);
-    std::fs::rename(&tmp, path).map_err(io)?;
-    if let Ok(d) = std::fs::File::open(dir) {
-        let _ = d.sync_all();
-    }
-    Ok(())
 }

@@ -73,7 +73,7 @@ impl RepoDir {
 
     /// Waits for, then takes, the exclusive lock on the directory.
     pub fn lock(&self) -> Result<DirLock, RepoError> {
-        create_dir(&self.dir, true)?;
+        crate::create_dir(&self.dir, crate::Access::Private).map_err(io_err(&self.dir))?;
         let path = self.dir.join(".lock");
         let file = std::fs::OpenOptions::new()
             .create(true)
@@ -326,7 +326,7 @@ impl RepoDir {
             std::fs::rename(&old, &kept).map_err(io_err(&old))?;
         }
         std::fs::rename(&new_file, &old).map_err(io_err(&new_file))?;
-        sync_dir(&old);
+        crate::sync_parent(&old);
         Ok(published)
     }
 }
@@ -347,51 +347,12 @@ fn highest_version(dir: &Path, suffix: &str) -> u64 {
         .unwrap_or(0)
 }
 
-fn create_dir(dir: &Path, private: bool) -> Result<(), RepoError> {
-    let mut builder = std::fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::DirBuilderExt as _;
-        builder.mode(if private { 0o700 } else { 0o755 });
-    }
-    #[cfg(not(unix))]
-    let _ = private;
-    builder.create(dir).map_err(io_err(dir))
-}
-
-fn sync_dir(file: &Path) {
-    if let Some(parent) = file.parent()
-        && let Ok(d) = std::fs::File::open(parent)
-    {
-        let _ = d.sync_all();
-    }
-}
-
-/// Writes via a temporary file, fsync and rename; `private` files (keys) are 0600 in a 0700 directory.
+/// [`crate::write_atomic`], keys (`private`) 0600 in a 0700 directory.
 pub(crate) fn write_atomic(path: &Path, bytes: &[u8], private: bool) -> Result<(), RepoError> {
-    use std::io::Write as _;
-    let dir = path.parent().ok_or_else(|| RepoError::Io {
-        path: path.display().to_string(),
-        reason: "no parent directory".into(),
-    })?;
-    create_dir(dir, private)?;
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt as _;
-        opts.mode(if private { 0o600 } else { 0o644 });
-    }
-    let mut f = opts.open(&tmp).map_err(io_err(&tmp))?;
-    f.write_all(bytes).and_then(|()| f.sync_all()).map_err(io_err(path))?;
-    drop(f);
-    std::fs::rename(&tmp, path).map_err(io_err(path))?;
-    sync_dir(path);
-    Ok(())
+    let access = if private {
+        crate::Access::Private
+    } else {
+        crate::Access::Shared
+    };
+    crate::write_atomic(path, bytes, access).map_err(io_err(path))
 }
