@@ -18,6 +18,7 @@ use sigil_git::object::{self, Kind};
 use sigil_policy::{Matcher, Policy};
 use sigil_verify::{Artifact, Code, SignerCheck, VerificationError, VerifiedBundle, Verifier, VerifierOptions};
 
+use crate::sign::TokenSource;
 use crate::trust::{TrustArgs, load_trust};
 use crate::unix_now;
 use crate::verify::{ExpectedSigner, IdentityArgs, IdentityFlags};
@@ -243,43 +244,29 @@ fn sign_payload() -> Result<(String, String), String> {
     let mut local: Option<sigil_sign::CertifiedKey> = None;
     let mut token: Option<String> = None;
     let mut sign = |bytes: &[u8]| -> Result<sigil_bundle::Bundle, String> {
+        if !crate::git_agent::enabled() {
+            return sign_here(bytes, &instance, &mut local);
+        }
         loop {
-            let answer = if crate::git_agent::enabled() {
-                crate::git_agent::request(&name, bytes, token.as_deref())
-            } else {
-                None
+            // No agent could be started: sign here, with this run's own certificate.
+            let Some(answer) = crate::git_agent::request(&name, bytes, token.as_deref()) else {
+                return sign_here(bytes, &instance, &mut local);
             };
-            let (json, signer) = match answer {
-                Some(a) => {
-                    let v = a?;
-                    if v.get("need_token").and_then(Value::as_bool) == Some(true) && token.is_none() {
-                        token = Some(crate::sign::token_for(&instance)?);
-                        continue;
-                    }
-                    if let Some(e) = v.get("error").and_then(Value::as_str) {
-                        return Err(e.to_string());
-                    }
-                    let json = v
-                        .get("bundle")
-                        .and_then(Value::as_str)
-                        .ok_or("the agent answered without a bundle")?;
-                    (
-                        json.to_string(),
-                        v.get("signer").and_then(Value::as_str).unwrap_or("signed").to_string(),
-                    )
-                }
-                None => match crate::sign::sign_bytes_cached(bytes, &instance, &mut local, token.as_deref())? {
-                    crate::sign::Cached::NeedToken if token.is_none() => {
-                        token = Some(crate::sign::token_for(&instance)?);
-                        continue;
-                    }
-                    crate::sign::Cached::NeedToken => return Err("no certificate could be obtained".into()),
-                    crate::sign::Cached::Signed(s) => (s.json, s.signer.to_string()),
-                },
-            };
-            eprintln!("sigil: {signer}");
+            let v = answer?;
+            if v.get("need_token").and_then(Value::as_bool) == Some(true) && token.is_none() {
+                token = Some(crate::sign::token_for(&instance)?);
+                continue;
+            }
+            if let Some(e) = v.get("error").and_then(Value::as_str) {
+                return Err(e.to_string());
+            }
+            let json = v
+                .get("bundle")
+                .and_then(Value::as_str)
+                .ok_or("the agent answered without a bundle")?;
+            eprintln!("sigil: {}", v.get("signer").and_then(Value::as_str).unwrap_or("signed"));
             return sigil_bundle::Bundle::from_json(json.as_bytes(), &sigil_bundle::Limits::default())
-                .map_err(|e| format!("the signed bundle: {e}"));
+                .map_err(|e| format!("the agent's bundle: {e}"));
         }
     };
     let bundle = sign(&signed_attrs)?;
@@ -297,6 +284,21 @@ fn sign_payload() -> Result<(String, String), String> {
     }
     let parsed = sigil_git::cms::to_bundle(&armored, &payload).map_err(|e| e.to_string())?;
     Ok((armored, hex::encode(sigil_crypto::sha256(&parsed.signer_der))))
+}
+
+/// Signs `bytes` in this process with the run's certified key (`local`), asking for a token when it has none.
+fn sign_here(
+    bytes: &[u8],
+    instance: &crate::sign::InstanceArgs,
+    local: &mut Option<sigil_sign::CertifiedKey>,
+) -> Result<sigil_bundle::Bundle, String> {
+    match crate::sign::sign_bytes_cached(bytes, instance, local, TokenSource::Obtain)? {
+        crate::sign::Cached::Signed(s) => {
+            eprintln!("sigil: {}", s.signer);
+            Ok(s.bundle)
+        }
+        crate::sign::Cached::NeedToken => Err("no certificate could be obtained".into()),
+    }
 }
 
 /// Verifies an armored signature over `payload` through the one verification path, with the signed

@@ -45,13 +45,8 @@ pub fn enabled() -> bool {
 pub fn serve() -> Result<(), String> {
     let path = socket_path();
     let dir = path.parent().ok_or("no agent directory")?;
-    let mut builder = std::fs::DirBuilder::new();
-    builder.recursive(true);
-    {
-        use std::os::unix::fs::DirBuilderExt as _;
-        builder.mode(0o700);
-    }
-    builder.create(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    sigil_trust::create_dir(dir, sigil_trust::Access::Private).map_err(|e| format!("{}: {e}", dir.display()))?;
+    // An existing directory too: nobody else may reach the socket.
     {
         use std::os::unix::fs::PermissionsExt as _;
         std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
@@ -131,7 +126,11 @@ fn answer(line: &str, cache: &mut Option<(String, sigil_sign::CertifiedKey)>) ->
         _ => None,
     };
     let args = InstanceArgs::from_trust_config((!instance.is_empty()).then(|| PathBuf::from(&instance)));
-    let result = crate::sign::sign_bytes_cached(&attrs, &args, &mut slot, req.get("token").and_then(Value::as_str));
+    let token = match req.get("token").and_then(Value::as_str) {
+        Some(t) => crate::sign::TokenSource::Given(t),
+        None => crate::sign::TokenSource::Absent,
+    };
+    let result = crate::sign::sign_bytes_cached(&attrs, &args, &mut slot, token);
     if let Some(k) = slot {
         *cache = Some((instance, k));
     }

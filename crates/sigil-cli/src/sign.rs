@@ -383,61 +383,95 @@ impl InstanceArgs {
     }
 }
 
+/// What a signing run needs before it signs: the trusted material, the selected services and the HTTP client.
+struct Prepared {
+    trust: TrustedMaterial,
+    services: sigil_sign::Services,
+    http: HttpClient,
+}
+
+impl Prepared {
+    /// Loads the instance `instance_args` names (one TUF refresh, when it comes through TUF).
+    fn load(instance_args: &InstanceArgs, rekor: RekorVersion) -> Result<Self, String> {
+        let (root, config) = instance(instance_args)?;
+        let trust =
+            TrustedMaterial::from_trusted_root(&root).map_err(|e| format!("loading the trust material: {e}"))?;
+        let services = sigil_sign::select_services(&config, unix_now(), rekor).map_err(|e| e.to_string())?;
+        Ok(Self {
+            trust,
+            services,
+            http: http_client(instance_args)?,
+        })
+    }
+
+    fn oidc_url(&self) -> Option<&str> {
+        self.services.oidc.as_ref().map(|s| s.url.as_str())
+    }
+}
+
+/// The login a signing program uses when no token is given (the signing config's issuer, client `sigstore`).
+fn default_login() -> LoginArgs {
+    LoginArgs {
+        oidc_issuer: None,
+        oidc_client_id: "sigstore".into(),
+    }
+}
+
 /// An identity token for `instance_args` (`SIGSTORE_ID_TOKEN`, GitHub Actions, or an interactive login at the
 /// signing config's OIDC issuer), as the raw JWT.
 pub(crate) fn token_for(instance_args: &InstanceArgs) -> Result<String, String> {
-    let (_, config) = instance(instance_args)?;
-    let services = sigil_sign::select_services(&config, unix_now(), RekorVersion::V1).map_err(|e| e.to_string())?;
-    let http = http_client(instance_args)?;
-    let login = LoginArgs {
-        oidc_issuer: None,
-        oidc_client_id: "sigstore".into(),
-    };
-    let token = identity_token(
-        None,
-        Some(&login),
-        services.oidc.as_ref().map(|s| s.url.as_str()),
-        &http,
-    )?;
+    let p = Prepared::load(instance_args, RekorVersion::V1)?;
+    let token = identity_token(None, Some(&default_login()), p.oidc_url(), &p.http)?;
     Ok(token.raw().to_string())
+}
+
+/// Where [`sign_bytes_cached`] gets an identity when its cache has no usable certificate.
+pub(crate) enum TokenSource<'a> {
+    /// None at hand: answer [`Cached::NeedToken`] (the agent, whose caller holds the terminal).
+    Absent,
+    Given(&'a str),
+    /// `SIGSTORE_ID_TOKEN`, GitHub Actions, or an interactive login ([`token_for`]).
+    Obtain,
 }
 
 /// What [`sign_bytes_cached`] did.
 pub(crate) enum Cached {
     Signed(Box<Signed>),
-    /// No usable certificate in the cache and no token given.
+    /// No usable certificate in the cache and no token at hand.
     NeedToken,
 }
 
-/// Signs `bytes` with the certified key in `cache` (Rekor v1), certifying a new one with `token` when the cache is
-/// empty or its certificate is about to expire. The key and certificate never leave memory.
+/// Signs `bytes` with the certified key in `cache` (Rekor v1), certifying a new one with a token from `token`
+/// when the cache is empty or its certificate is about to expire. The key and certificate never leave memory.
 pub(crate) fn sign_bytes_cached(
     bytes: &[u8],
     instance_args: &InstanceArgs,
     cache: &mut Option<sigil_sign::CertifiedKey>,
-    token: Option<&str>,
+    token: TokenSource<'_>,
 ) -> Result<Cached, String> {
-    let now = unix_now();
     // Two minutes of margin: the log entry must be integrated while the certificate is valid.
-    if cache.as_ref().is_some_and(|c| c.not_after() - now <= 120) {
+    if cache.as_ref().is_some_and(|c| c.not_after() - unix_now() <= 120) {
         *cache = None;
     }
-    if cache.is_none() && token.is_none() {
+    if cache.is_none() && matches!(token, TokenSource::Absent) {
         return Ok(Cached::NeedToken);
     }
-    let (root, config) = instance(instance_args)?;
-    let trust = TrustedMaterial::from_trusted_root(&root).map_err(|e| format!("loading the trust material: {e}"))?;
-    let services = sigil_sign::select_services(&config, now, RekorVersion::V1).map_err(|e| e.to_string())?;
-    let http = http_client(instance_args)?;
+    let Prepared { trust, services, http } = Prepared::load(instance_args, RekorVersion::V1)?;
     let ctx = SigningContext::new(trust, services, &http, &http, &http).map_err(|e| e.to_string())?;
     let clock = unix_now;
-    let key = match (cache.take(), token) {
-        (Some(k), _) => k,
-        (None, Some(t)) => {
-            let token = IdentityToken::parse(t).map_err(|e| format!("the identity token: {e}"))?;
+    let key = match cache.take() {
+        Some(k) => k,
+        None => {
+            let token = match token {
+                TokenSource::Given(t) => IdentityToken::parse(t).map_err(|e| format!("the identity token: {e}"))?,
+                TokenSource::Obtain => {
+                    let oidc = ctx.services().oidc.as_ref().map(|s| s.url.as_str());
+                    identity_token(None, Some(&default_login()), oidc, &http)?
+                }
+                TokenSource::Absent => return Ok(Cached::NeedToken),
+            };
             ctx.certify_key(&token, &clock).map_err(|e| e.to_string())?
         }
-        (None, None) => return Ok(Cached::NeedToken),
     };
     let signed = ctx.sign_artifact(SignWith::Certified(&key), bytes, &clock);
     *cache = Some(key);
@@ -445,10 +479,7 @@ pub(crate) fn sign_bytes_cached(
 }
 
 fn sign(req: &Request) -> Result<Signed, String> {
-    let (root, config) = instance(&req.instance)?;
-    let trust = TrustedMaterial::from_trusted_root(&root).map_err(|e| format!("loading the trust material: {e}"))?;
-    let services = sigil_sign::select_services(&config, unix_now(), req.rekor).map_err(|e| e.to_string())?;
-    let http = http_client(&req.instance)?;
+    let Prepared { trust, services, http } = Prepared::load(&req.instance, req.rekor)?;
     let key;
     let token;
     let with = match &req.key {

@@ -187,9 +187,12 @@ pub fn resolve(t: &TrustArgs) -> Result<(TrustedMaterial, Provenance), Verificat
     } else {
         private_tuf(t.tuf_mirror.as_deref(), t.tuf_root.as_deref(), t.offline).map_err(invalid)?
     };
-    if let Some(state) = private {
+    let from_tuf = |state: TufState| -> Result<(TrustedMaterial, Provenance), VerificationError> {
         let material = TrustedMaterial::from_json(&state.trusted_root).map_err(|e| invalid(e.to_string()))?;
-        return Ok((material, Provenance::Tuf(state)));
+        Ok((material, Provenance::Tuf(state)))
+    };
+    if let Some(state) = private {
+        return from_tuf(state);
     }
     let (mirror, name, tuf_root) = if t.staging {
         (STAGING_MIRROR, "staging", sigil_trust::STAGING_TUF_ROOT)
@@ -206,10 +209,7 @@ pub fn resolve(t: &TrustArgs) -> Result<(TrustedMaterial, Provenance), Verificat
         Ok((m, Provenance::Embedded { name, reason }))
     };
     match load_tuf(mirror, tuf_root.as_bytes().to_vec(), t.offline) {
-        Ok(state) => {
-            let material = TrustedMaterial::from_json(&state.trusted_root).map_err(|e| invalid(e.to_string()))?;
-            Ok((material, Provenance::Tuf(state)))
-        }
+        Ok(state) => from_tuf(state),
         // No network (or no cache offline): the embedded copy, said out loud.
         Err(TufError::Fetch { url, error }) => embedded(format!("{url} could not be fetched: {error}")),
         Err(TufError::Offline(why)) => embedded(format!("offline, and {why}")),

@@ -84,6 +84,18 @@ impl Repo {
     }
 }
 
+/// A commit's payload and armored signature, as git splits them.
+fn payload_and_signature(raw: &str) -> (Vec<u8>, String) {
+    let o = sigil_git::object::parse(sigil_git::object::Kind::Commit, raw.as_bytes()).unwrap();
+    (o.payload, o.signature)
+}
+
+/// A commit's signature, parsed and bound to its payload.
+fn signature_of(raw: &str) -> sigil_git::cms::ParsedSignature {
+    let (payload, signature) = payload_and_signature(raw);
+    sigil_git::cms::to_bundle(&signature, &payload).unwrap()
+}
+
 fn setup() -> (Server, Repo, tempfile::TempDir) {
     let tmp = tempfile::tempdir().unwrap();
     let w = tmp.path().to_path_buf();
@@ -141,17 +153,10 @@ fn signed_commits_and_tags_verify_with_git_and_sigil() {
         r.git(&["commit", "-q", "-am", "second"])
             .env_remove("SIGSTORE_ID_TOKEN"),
     );
-    let cert = |rev: &str| {
-        let o = sigil_git::object::parse(sigil_git::object::Kind::Commit, r.cat(rev).as_bytes()).unwrap();
-        sigil_git::cms::to_bundle(&o.signature, &o.payload).unwrap().signer_der
-    };
+    let cert = |rev: &str| signature_of(&r.cat(rev)).signer_der;
     assert_eq!(cert("HEAD"), cert("HEAD~1"), "one certificate for the burst");
     // The signature carries its log entry and the instance TSA's RFC 3161 token.
-    let o = sigil_git::object::parse(sigil_git::object::Kind::Commit, r.cat("HEAD").as_bytes()).unwrap();
-    let vm = sigil_git::cms::to_bundle(&o.signature, &o.payload)
-        .unwrap()
-        .bundle
-        .verification_material;
+    let vm = signature_of(&r.cat("HEAD")).bundle.verification_material;
     assert_eq!(vm.tlog_entries.len(), 1);
     assert_eq!(
         vm.timestamp_verification_data.map(|t| t.rfc3161_timestamps.len()),
@@ -282,15 +287,15 @@ fn hostile_commit_signatures_are_refused() {
 
     // G-02: a CMS with no certificates, garbage DER, an empty armor: non-zero exit from sigil (never a panic:
     // exit 1, not 101) and from git through sigil.
+    let (head_payload, _) = payload_and_signature(&head);
+    let with_signature = |armored: &str| {
+        let raw = sigil_git::object::signed_object(sigil_git::object::Kind::Commit, &head_payload, armored).unwrap();
+        String::from_utf8(raw).unwrap()
+    };
     let garbage = |body: &str| {
-        let armored = format!("-----BEGIN SIGNED MESSAGE-----\n{body}\n-----END SIGNED MESSAGE-----\n");
-        let mut h = String::from("gpgsig");
-        for (i, l) in armored.lines().enumerate() {
-            h.push_str(if i == 0 { " " } else { "\n " });
-            h.push_str(l);
-        }
-        h.push('\n');
-        head.replacen(&gpgsig, &h, 1)
+        with_signature(&format!(
+            "-----BEGIN SIGNED MESSAGE-----\n{body}\n-----END SIGNED MESSAGE-----\n"
+        ))
     };
     let no_certs = {
         // The real signature re-encoded without its certificates is built by the library test; here the DER
@@ -320,25 +325,15 @@ fn hostile_commit_signatures_are_refused() {
     // G-04: two commits signed under one cached certificate; the log entry of one moved into the other's
     // signature does not verify: each signature is bound to its own entry (the body is recomputed from it).
     let first = r.cat("HEAD~1");
-    let payload = |raw: &str| {
-        let o = sigil_git::object::parse(sigil_git::object::Kind::Commit, raw.as_bytes()).unwrap();
-        (o.payload, o.signature)
-    };
-    let (p2, s2) = payload(&head);
-    let (p1, s1) = payload(&first);
+    let (p2, s2) = payload_and_signature(&head);
+    let (p1, s1) = payload_and_signature(&first);
     let b2 = sigil_git::cms::to_bundle(&s2, &p2).unwrap();
     let b1 = sigil_git::cms::to_bundle(&s1, &p1).unwrap();
     assert_eq!(b1.signer_der, b2.signer_der, "both commits under one certificate");
     let mut moved = b2.bundle.clone();
     moved.verification_material.tlog_entries = b1.bundle.verification_material.tlog_entries.clone();
     let forged = sigil_git::cms::assemble(&b2.signed_attrs, &moved).unwrap();
-    let mut h = String::from("gpgsig");
-    for (i, l) in forged.lines().enumerate() {
-        h.push_str(if i == 0 { " " } else { "\n " });
-        h.push_str(l);
-    }
-    h.push('\n');
-    let id = r.hash_object(head.replacen(&gpgsig, &h, 1).as_bytes());
+    let id = r.hash_object(with_signature(&forged).as_bytes());
     let out = r.verify_commit(&id, EMAIL);
     assert_eq!(out.status.code(), Some(1), "{}", out.show("moved log entry"));
     assert!(out.stderr.contains("TLOG_BODY_MISMATCH"), "{}", out.stderr);
