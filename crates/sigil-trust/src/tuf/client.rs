@@ -332,15 +332,15 @@ impl Updater {
             }
         };
         let path = if self.set.root().signed.consistent_snapshot {
-            let (hash_alg, hash) = info
+            // The file is named by its SHA-256, or by its first hash when it has none.
+            let hash = info
                 .hashes
-                .get_key_value("sha256")
-                .or_else(|| info.hashes.iter().next())
+                .get("sha256")
+                .or_else(|| info.hashes.values().next())
                 .ok_or_else(|| TufError::Malformed {
                     role: "targets".into(),
                     reason: format!("target {name:?} has no hashes"),
                 })?;
-            let _ = hash_alg;
             match name.rsplit_once('/') {
                 Some((dir, base)) => format!("{dir}/{}.{base}", hex::encode(hash)),
                 None => format!("{}.{name}", hex::encode(hash)),
