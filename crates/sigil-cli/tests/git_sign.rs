@@ -100,9 +100,11 @@ fn setup() -> (Server, Repo, tempfile::TempDir) {
     let tmp = tempfile::tempdir().unwrap();
     let w = tmp.path().to_path_buf();
     let data = w.join("instance");
-    let mut serve = serve_dev_command(&data);
-    serve.env_remove("SIGIL_TUF_PASSWORD");
-    let server = Server::start(serve, &w.join("serve.stderr"), Duration::from_secs(60));
+    let server = Server::start(
+        serve_dev_command(&data),
+        &w.join("serve.stderr"),
+        Duration::from_secs(60),
+    );
     let token = support::dev_token(&data, EMAIL, None);
     let dir = w.join("repo");
     std::fs::create_dir_all(&dir).unwrap();

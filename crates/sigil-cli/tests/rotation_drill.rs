@@ -196,9 +196,11 @@ fn rotate_log_key_ca_intermediate_and_tuf_root_while_clients_follow_through_tuf(
     let tmp = tempfile::tempdir().unwrap();
     let w = tmp.path().to_path_buf();
     let data = w.join("instance");
-    let mut serve = serve_dev_command(&data);
-    serve.env_remove("SIGIL_TUF_PASSWORD");
-    let server = Server::start(serve, &w.join("serve.stderr"), Duration::from_secs(60));
+    let server = Server::start(
+        serve_dev_command(&data),
+        &w.join("serve.stderr"),
+        Duration::from_secs(60),
+    );
     let d = Drill {
         base: server.url(),
         issuer: format!("{}/oidc", server.url()),

@@ -203,8 +203,7 @@ fn serve_takes_over_a_repository_and_keeps_its_timestamp_fresh() {
     );
 
     // --dev without a password over keys that have one: the repository is served as it is, not re-signed.
-    let mut serve = serve_dev_command(&data);
-    serve.env_remove("SIGIL_TUF_PASSWORD");
+    let serve = serve_dev_command(&data);
     let log = tmp.path().join("readonly.stderr");
     let server = Server::start(serve, &log, Duration::from_secs(60));
     let stderr = std::fs::read_to_string(&log).unwrap();

@@ -192,9 +192,11 @@ fn real_clients_use_the_tuf_repository_of_sigil_serve() {
     let tmp = tempfile::tempdir().unwrap();
     let w = tmp.path().to_path_buf();
     let data = w.join("instance");
-    let mut serve = serve_dev_command(&data);
-    serve.env_remove("SIGIL_TUF_PASSWORD");
-    let server = Server::start(serve, &w.join("serve.stderr"), Duration::from_secs(60));
+    let server = Server::start(
+        serve_dev_command(&data),
+        &w.join("serve.stderr"),
+        Duration::from_secs(60),
+    );
     let base = server.url();
     let issuer = format!("{base}/oidc");
 
@@ -347,11 +349,7 @@ fn real_clients_use_the_tuf_repository_of_sigil_serve() {
 
     // A restart: the listener has a new port, so the trust files name new URLs and are published as
     // targets version 3; the rotated timestamp key (read from its key file) signs.
-    let restart = |log: &str| {
-        let mut serve = serve_dev_command(&data);
-        serve.env_remove("SIGIL_TUF_PASSWORD");
-        Server::start(serve, &w.join(log), Duration::from_secs(60))
-    };
+    let restart = |log: &str| Server::start(serve_dev_command(&data), &w.join(log), Duration::from_secs(60));
     let server = restart("serve2.stderr");
     let t3 = read_json(&data.join("tuf/repo/3.targets.json"));
     let now_root = hex::encode(sigil_crypto::sha256(

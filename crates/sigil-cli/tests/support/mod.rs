@@ -340,6 +340,8 @@ pub fn cmd(program: impl AsRef<OsStr>) -> Command {
         "REQUESTS_CA_BUNDLE",
         "CURL_CA_BUNDLE",
         "NODE_EXTRA_CA_CERTS",
+        // A TUF key password comes only from the test (`sigil serve --dev` then uses an empty one).
+        "SIGIL_TUF_PASSWORD",
     ] {
         c.env_remove(v);
     }
