@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use serde_json::{Value, json};
 use sigil_crypto::{KeyAlgorithm, Signer as _, SigningKey};
 
-use super::repo::{KeyRing, Lifetimes, Published, RepoError, Repository, Role, key_object};
+use super::repo::{KeyRing, Lifetimes, Published, RepoError, Repository, Role};
 
 /// Largest metadata file read back.
 const MAX_METADATA: usize = 16 << 20;
@@ -145,7 +145,6 @@ impl RepoDir {
         let mut keys = Vec::new();
         for role in Role::ALL {
             let key = SigningKey::generate(alg).map_err(|e| RepoError::UnsupportedKey(e.to_string()))?;
-            key_object(key.public_key())?;
             keys.push((role, key));
         }
         let publics: Vec<(Role, &sigil_crypto::VerifyingKey)> =
