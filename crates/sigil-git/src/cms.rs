@@ -462,12 +462,8 @@ fn hashedrekord_body(signed_attrs: &[u8], signature: &[u8], cert_der: &[u8]) -> 
             }),
         },
     };
-    let spec = serde_json::to_value(&spec).map_err(|e| bundle_err(format!("hashedrekord body: {e}")))?;
-    let mut body = serde_json::Map::new();
-    body.insert("apiVersion".into(), "0.0.1".into());
-    body.insert("kind".into(), "hashedrekord".into());
-    body.insert("spec".into(), spec);
-    Ok(sigil_bundle::jcs::canonicalize(&serde_json::Value::Object(body)).into_bytes())
+    spec.canonical_body()
+        .map_err(|e| bundle_err(format!("hashedrekord body: {e}")))
 }
 
 /// Parses an armored commit signature and binds it to `payload`, the exact bytes git signed; see the module
