@@ -220,17 +220,25 @@ pub struct DsseV002 {
     pub signatures: Vec<V2Signature>,
 }
 
-/// JCS of a `0.0.2` entry of `kind` with `spec`: a Rekor v2 leaf.
-fn v002_body(kind: &str, spec: impl Serialize) -> Result<Vec<u8>, Error> {
+/// JCS of an entry of `kind` and `api_version` with `spec`: a Rekor leaf.
+fn entry_body(api_version: &str, kind: &str, spec: impl Serialize) -> Result<Vec<u8>, Error> {
     let spec = serde_json::to_value(spec).map_err(|e| Error::Json(e.to_string()))?;
-    let v = serde_json::json!({"apiVersion": "0.0.2", "kind": kind, "spec": spec});
+    let v = serde_json::json!({"apiVersion": api_version, "kind": kind, "spec": spec});
     Ok(crate::jcs::canonicalize(&v).into_bytes())
+}
+
+impl HashedRekordV001 {
+    /// The canonical leaf bytes (JCS of the entry), as Rekor v1 canonicalizes `hashedrekord/0.0.1`.
+    pub fn canonical_body(&self) -> Result<Vec<u8>, Error> {
+        entry_body("0.0.1", "hashedrekord", self)
+    }
 }
 
 impl DsseV002 {
     /// The canonical leaf bytes (JCS of the entry), as rekor-tiles wrote them for `dsse/0.0.2`.
     pub fn canonical_body(&self) -> Result<Vec<u8>, Error> {
-        v002_body(
+        entry_body(
+            "0.0.2",
             "dsse",
             DsseV002Spec {
                 dsse_v002: self.clone(),
@@ -242,7 +250,8 @@ impl DsseV002 {
 impl HashedRekordV002 {
     /// The canonical leaf bytes (JCS of the entry), as rekor-tiles writes them.
     pub fn canonical_body(&self) -> Result<Vec<u8>, Error> {
-        v002_body(
+        entry_body(
+            "0.0.2",
             "hashedrekord",
             HashedRekordV002Spec {
                 hashed_rekord_v002: self.clone(),

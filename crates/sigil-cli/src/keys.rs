@@ -27,23 +27,12 @@ pub struct GenerateKeyPairArgs {
 /// asked on the terminal without echo (twice with `confirm`), else the first line of standard input.
 pub fn read_password(prompt: &str, confirm: bool) -> Result<Vec<u8>, String> {
     for var in PASSWORD_VARS {
-        if let Some(v) = std::env::var_os(var) {
-            return v
-                .into_string()
-                .map(String::into_bytes)
-                .map_err(|_| format!("{var} is not UTF-8"));
+        if let Some(password) = env_password(var) {
+            return password;
         }
     }
     if std::io::stdin().is_terminal() {
-        let first = rpassword::prompt_password(prompt).map_err(|e| format!("reading the password: {e}"))?;
-        if confirm {
-            let again = rpassword::prompt_password("Enter the password again: ")
-                .map_err(|e| format!("reading the password: {e}"))?;
-            if again != first {
-                return Err("the passwords do not match".into());
-            }
-        }
-        return Ok(first.into_bytes());
+        return prompt_password(prompt, confirm.then_some("Enter the password again: "));
     }
     let mut line = String::new();
     std::io::stdin()
@@ -57,6 +46,28 @@ pub fn read_password(prompt: &str, confirm: bool) -> Result<Vec<u8>, String> {
         ));
     }
     Ok(line.trim_end_matches(['\n', '\r']).as_bytes().to_vec())
+}
+
+/// The password in environment variable `var` (an empty value is an empty password), if it is set.
+pub fn env_password(var: &str) -> Option<Result<Vec<u8>, String>> {
+    std::env::var_os(var).map(|v| {
+        v.into_string()
+            .map(String::into_bytes)
+            .map_err(|_| format!("{var} is not UTF-8"))
+    })
+}
+
+/// A password asked on the terminal without echo; with `again`, asked a second time with that prompt and
+/// refused unless both match.
+pub fn prompt_password(prompt: &str, again: Option<&str>) -> Result<Vec<u8>, String> {
+    let first = rpassword::prompt_password(prompt).map_err(|e| format!("reading the password: {e}"))?;
+    if let Some(again) = again {
+        let second = rpassword::prompt_password(again).map_err(|e| format!("reading the password: {e}"))?;
+        if second != first {
+            return Err("the passwords do not match".into());
+        }
+    }
+    Ok(first.into_bytes())
 }
 
 fn with_extension(prefix: &Path, ext: &str) -> PathBuf {

@@ -151,26 +151,15 @@ pub struct StatusArgs {
 /// The password of the key files: `SIGIL_TUF_PASSWORD` (an empty value is an empty password), else asked on
 /// the terminal (twice with `confirm`), else an error.
 pub fn password(confirm: bool) -> Result<Vec<u8>, String> {
-    if let Some(v) = std::env::var_os(PASSWORD_VAR) {
-        return v
-            .into_string()
-            .map(String::into_bytes)
-            .map_err(|_| format!("{PASSWORD_VAR} is not UTF-8"));
+    if let Some(password) = crate::keys::env_password(PASSWORD_VAR) {
+        return password;
     }
     if !std::io::stdin().is_terminal() {
         return Err(format!(
             "no password for the TUF keys: set {PASSWORD_VAR} or run on a terminal"
         ));
     }
-    let first =
-        rpassword::prompt_password("Password for the TUF keys: ").map_err(|e| format!("reading the password: {e}"))?;
-    if confirm {
-        let again = rpassword::prompt_password("Enter it again: ").map_err(|e| format!("reading the password: {e}"))?;
-        if again != first {
-            return Err("the passwords do not match".into());
-        }
-    }
-    Ok(first.into_bytes())
+    crate::keys::prompt_password("Password for the TUF keys: ", confirm.then_some("Enter it again: "))
 }
 
 pub fn run(cmd: TufCommand) -> ExitCode {

@@ -120,12 +120,10 @@ impl TufPublisher {
     /// existing repository is served as it is and none is created.
     pub fn start(data_dir: &Path, dev: bool, files: &[(String, Vec<u8>)], now: i64) -> Result<TufState, String> {
         let dir = RepoDir::new(data_dir.join("tuf"));
-        let from_env = std::env::var_os(PASSWORD_VAR).is_some();
-        let password = match std::env::var_os(PASSWORD_VAR) {
-            Some(v) => v
-                .into_string()
-                .map_err(|_| format!("{PASSWORD_VAR} is not UTF-8"))?
-                .into_bytes(),
+        let env_password = crate::keys::env_password(PASSWORD_VAR).transpose()?;
+        let from_env = env_password.is_some();
+        let password = match env_password {
+            Some(password) => password,
             None if dev => {
                 eprintln!(
                     "warning: {PASSWORD_VAR} is not set: the TUF keys in {} use an empty password (--dev only)",

@@ -259,29 +259,19 @@ fn oid_name(contents: &[u8]) -> String {
     der::oid_to_string(contents).unwrap_or_else(|_| "(invalid OID)".into())
 }
 
-/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y.rem_euclid(400);
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
 /// `UTCTime` `YYMMDDHHMMSSZ` or `GeneralizedTime` `YYYYMMDDHHMMSSZ` (the DER forms RFC 5652 §11.3 allows) to
-/// unix seconds.
+/// unix seconds; the calendar checks are the `time` crate's, as in sigil-tsa's genTime.
 fn parse_time(t: &Tlv<'_>) -> Option<i64> {
     let digits = t.value.strip_suffix(b"Z")?;
     if !digits.iter().all(u8::is_ascii_digit) {
         return None;
     }
-    let num = |a: usize, b: usize| -> Option<i64> {
+    let num = |a: usize, b: usize| -> Option<u16> {
         digits
             .get(a..b)
-            .map(|s| s.iter().fold(0i64, |acc, d| acc * 10 + i64::from(d - b'0')))
+            .map(|s| s.iter().fold(0u16, |acc, d| acc * 10 + u16::from(d - b'0')))
     };
+    let two = |a: usize| num(a, a + 2).and_then(|n| u8::try_from(n).ok());
     let (year, rest) = match (t.tag, digits.len()) {
         (tag::UTC_TIME, 12) => {
             let yy = num(0, 2)?;
@@ -290,24 +280,10 @@ fn parse_time(t: &Tlv<'_>) -> Option<i64> {
         (tag::GENERALIZED_TIME, 14) => (num(0, 4)?, 4),
         _ => return None,
     };
-    let (mo, d) = (num(rest, rest + 2)?, num(rest + 2, rest + 4)?);
-    let (h, mi, s) = (
-        num(rest + 4, rest + 6)?,
-        num(rest + 6, rest + 8)?,
-        num(rest + 8, rest + 10)?,
-    );
-    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
-    let month_days = match mo {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        2 if leap => 29,
-        2 => 28,
-        _ => return None,
-    };
-    if d < 1 || d > month_days || h > 23 || mi > 59 || s > 59 {
-        return None;
-    }
-    Some(days_from_civil(year, mo, d) * 86_400 + h * 3600 + mi * 60 + s)
+    let month = time::Month::try_from(two(rest)?).ok()?;
+    let date = time::Date::from_calendar_date(i32::from(year), month, two(rest + 2)?).ok()?;
+    let clock = time::Time::from_hms(two(rest + 4)?, two(rest + 6)?, two(rest + 8)?).ok()?;
+    Some(time::PrimitiveDateTime::new(date, clock).assume_utc().unix_timestamp())
 }
 
 /// Walks the signed attributes (`[0]` contents): exactly one contentType and one messageDigest, each with one
@@ -462,12 +438,8 @@ fn hashedrekord_body(signed_attrs: &[u8], signature: &[u8], cert_der: &[u8]) -> 
             }),
         },
     };
-    let spec = serde_json::to_value(&spec).map_err(|e| bundle_err(format!("hashedrekord body: {e}")))?;
-    let mut body = serde_json::Map::new();
-    body.insert("apiVersion".into(), "0.0.1".into());
-    body.insert("kind".into(), "hashedrekord".into());
-    body.insert("spec".into(), spec);
-    Ok(sigil_bundle::jcs::canonicalize(&serde_json::Value::Object(body)).into_bytes())
+    spec.canonical_body()
+        .map_err(|e| bundle_err(format!("hashedrekord body: {e}")))
 }
 
 /// Parses an armored commit signature and binds it to `payload`, the exact bytes git signed; see the module

@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use serde_json::{Value, json};
 use sigil_crypto::{KeyAlgorithm, Signer as _, SigningKey};
 
-use super::repo::{KeyRing, Lifetimes, Published, RepoError, Repository, Role, key_object};
+use super::repo::{KeyRing, Lifetimes, Published, RepoError, Repository, Role};
 
 /// Largest metadata file read back.
 const MAX_METADATA: usize = 16 << 20;
@@ -145,7 +145,6 @@ impl RepoDir {
         let mut keys = Vec::new();
         for role in Role::ALL {
             let key = SigningKey::generate(alg).map_err(|e| RepoError::UnsupportedKey(e.to_string()))?;
-            key_object(key.public_key())?;
             keys.push((role, key));
         }
         let publics: Vec<(Role, &sigil_crypto::VerifyingKey)> =
@@ -298,15 +297,16 @@ impl RepoDir {
     ) -> Result<Published, RepoError> {
         let _lock = self.lock()?;
         let mut repo = self.load()?;
-        let mut ring = self.key_ring(&Role::ALL, password)?;
-        let alg = match alg {
-            Some(a) => a,
-            None => self
-                .load_keys(role, password)?
-                .first()
-                .map(|k| k.public_key().algorithm())
-                .unwrap_or(KeyAlgorithm::Ed25519),
-        };
+        // The role's own key files are read (and decrypted) once: for the ring and for the default algorithm.
+        let own = self.load_keys(role, password)?;
+        let alg = alg
+            .or_else(|| own.first().map(|k| k.public_key().algorithm()))
+            .unwrap_or(KeyAlgorithm::Ed25519);
+        let others: Vec<Role> = Role::ALL.into_iter().filter(|r| *r != role).collect();
+        let mut ring = self.key_ring(&others, password)?;
+        for key in own {
+            ring.add(Box::new(key))?;
+        }
         let new = SigningKey::generate(alg).map_err(|e| RepoError::UnsupportedKey(e.to_string()))?;
         repo.rotate_key(role, new.public_key())?;
         let new_file = self.key_file(role).with_extension("key.new");
