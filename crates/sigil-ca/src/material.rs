@@ -458,14 +458,15 @@ fn recover(dir: &Path, history: Option<&[CaGeneration]>) -> Result<(), Error> {
     sync_dir(dir)
 }
 
-/// Writes a file via a temporary name, fsync and rename (an existing file is replaced).
+/// [`sigil_trust::write_atomic`]: via a temporary name, fsync, rename, fsync of the directory (an existing file is
+/// replaced); `private` files are 0600.
 fn replace_synced(path: &Path, bytes: &[u8], private: bool) -> Result<(), Error> {
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(".tmp");
-    let tmp = std::path::PathBuf::from(tmp);
-    let _ = std::fs::remove_file(&tmp);
-    write_file(&tmp, bytes, private)?;
-    std::fs::rename(&tmp, path).map_err(|e| setup(&path.display().to_string())(e.to_string()))
+    let access = if private {
+        sigil_trust::Access::Private
+    } else {
+        sigil_trust::Access::Shared
+    };
+    sigil_trust::write_atomic(path, bytes, access).map_err(|e| setup(&path.display().to_string())(e.to_string()))
 }
 
 fn write_private(path: &Path, bytes: &[u8]) -> Result<(), Error> {
