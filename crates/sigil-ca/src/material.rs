@@ -346,6 +346,11 @@ pub fn new_intermediate(dir: &Path, organization: &str, now: i64) -> Result<Stag
 /// Checks a staged intermediate against the CA in `dir`: the key is the certificate's, the certificate is a CA
 /// issued by the root, valid at `now`, and new. Returns the material it makes.
 pub fn check_intermediate(dir: &Path, staged: &StagedIntermediate, now: i64) -> Result<Material, Error> {
+    checked(dir, staged, now).map(|(material, _)| material)
+}
+
+/// [`check_intermediate`], also returning the history it read.
+fn checked(dir: &Path, staged: &StagedIntermediate, now: i64) -> Result<(Material, Vec<CaGeneration>), Error> {
     let bad = |reason: String| Error::Setup(format!("the new intermediate: {reason}"));
     let key = SigningKey::from_pkcs8_der(&staged.key_pkcs8).map_err(|e| bad(format!("key: {e}")))?;
     let cert = Certificate::from_der(&staged.certificate).map_err(|e| bad(format!("certificate: {e}")))?;
@@ -361,15 +366,17 @@ pub fn check_intermediate(dir: &Path, staged: &StagedIntermediate, now: i64) -> 
         )));
     }
     // The same checks as any issuer: a CA with keyCertSign and an SKI, key matching.
-    Issuer::new(cert, Arc::new(key) as Arc<dyn Signer>).map_err(|e| bad(e.to_string()))?;
-    if generations(dir)?.iter().any(|g| g.certificate == staged.certificate) {
+    let key = Arc::new(key);
+    Issuer::new(cert, Arc::clone(&key) as Arc<dyn Signer>).map_err(|e| bad(e.to_string()))?;
+    let history = generations(dir)?;
+    if history.iter().any(|g| g.certificate == staged.certificate) {
         return Err(bad("this certificate was used before".into()));
     }
-    let key = SigningKey::from_pkcs8_der(&staged.key_pkcs8).map_err(|e| bad(format!("key: {e}")))?;
-    Ok(Material {
-        signer: Arc::new(key),
+    let material = Material {
+        signer: key,
         chain: vec![staged.certificate.clone(), current.root().to_vec()],
-    })
+    };
+    Ok((material, history))
 }
 
 /// Makes `staged` the issuing certificate of the CA in `dir` as of `now`: checks it ([`check_intermediate`]),
@@ -382,8 +389,7 @@ pub fn activate_intermediate(
     staged: &StagedIntermediate,
     now: i64,
 ) -> Result<(Material, Vec<CaGeneration>), Error> {
-    let material = check_intermediate(dir, staged, now)?;
-    let mut history = generations(dir)?;
+    let (material, mut history) = checked(dir, staged, now)?;
     if let Some(current) = history.last_mut() {
         if now < current.activated {
             return Err(Error::Setup(format!(
