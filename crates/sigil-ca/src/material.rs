@@ -189,7 +189,6 @@ const HISTORY_FILE: &str = "history.json";
 const MAX_HISTORY_BYTES: usize = 4 << 20;
 /// Most generations a history may hold.
 pub const MAX_CA_GENERATIONS: usize = 1024;
-const HISTORY_VERSION: u32 = 1;
 /// A rotation's new files before the history names them (then renamed over `issuer.pem` / `issuer-key.pk8`).
 const NEXT_CERT: &str = "next-issuer.pem";
 const NEXT_KEY: &str = "next-issuer-key.pk8";
@@ -208,18 +207,20 @@ pub struct CaGeneration {
 
 #[derive(Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct HistoryFile {
-    version: u32,
-    generations: Vec<HistoryRecord>,
-}
-
-#[derive(Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct HistoryRecord {
     certificate: String,
     activated: i64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     retired: Option<i64>,
+}
+
+impl sigil_trust::history::Dated for HistoryRecord {
+    fn activated(&self) -> i64 {
+        self.activated
+    }
+    fn retired(&self) -> Option<i64> {
+        self.retired
+    }
 }
 
 fn history_error(path: &Path, reason: impl std::fmt::Display) -> Error {
@@ -228,90 +229,48 @@ fn history_error(path: &Path, reason: impl std::fmt::Display) -> Error {
 
 /// Parses a CA history file's bytes (`path` names it in errors). Bounded: at most 4 MiB and
 /// [`MAX_CA_GENERATIONS`]. Checks: every certificate parses and is a CA, none appears twice, every generation but
-/// the last is retired, and times never go backwards.
+/// the last is retired, and times never go backwards ([`sigil_trust::history::parse`]).
 pub fn parse_history(bytes: &[u8], path: &Path) -> Result<Vec<CaGeneration>, Error> {
-    if bytes.len() > MAX_HISTORY_BYTES {
-        return Err(history_error(
-            path,
-            format_args!("{} bytes, more than the {MAX_HISTORY_BYTES} allowed", bytes.len()),
-        ));
-    }
-    let file: HistoryFile = serde_json::from_slice(bytes).map_err(|e| history_error(path, e))?;
-    if file.version != HISTORY_VERSION {
-        return Err(history_error(
-            path,
-            format_args!("version {} is not {HISTORY_VERSION}", file.version),
-        ));
-    }
-    let n = file.generations.len();
-    if n == 0 || n > MAX_CA_GENERATIONS {
-        return Err(history_error(
-            path,
-            format_args!("{n} generations: a history holds 1 to {MAX_CA_GENERATIONS}"),
-        ));
-    }
-    let mut out: Vec<CaGeneration> = Vec::with_capacity(n);
-    for (i, r) in file.generations.into_iter().enumerate() {
-        let what = |field: &str, reason: &dyn std::fmt::Display| {
-            history_error(path, format_args!("generation {i}: {field}: {reason}"))
-        };
-        let der = B64.decode(&r.certificate).map_err(|e| what("certificate", &e))?;
-        let cert = Certificate::from_der(&der).map_err(|e| what("certificate", &e))?;
+    let decode = |r: HistoryRecord| {
+        let der = B64.decode(&r.certificate).map_err(|e| ("certificate", e.to_string()))?;
+        let cert = Certificate::from_der(&der).map_err(|e| ("certificate", e.to_string()))?;
         if !cert.is_ca() {
-            return Err(what("certificate", &"not a CA certificate"));
+            return Err(("certificate", "not a CA certificate".to_string()));
         }
-        if r.activated < 0 {
-            return Err(what("activated", &"negative"));
-        }
-        match (r.retired, i + 1 == n) {
-            (Some(_), true) => return Err(what("retired", &"the current (last) generation cannot be retired")),
-            (None, false) => return Err(what("retired", &"missing (only the last generation is current)")),
-            (Some(t), false) if t < r.activated => return Err(what("retired", &"before it was activated")),
-            _ => {}
-        }
-        if out.last().and_then(|p| p.retired).is_some_and(|t| t > r.activated) {
-            return Err(what("activated", &"before the previous generation was retired"));
-        }
-        if out.iter().any(|g| g.certificate == der) {
-            return Err(what("certificate", &"already in an earlier generation"));
-        }
-        out.push(CaGeneration {
+        Ok(CaGeneration {
             certificate: der,
             activated: r.activated,
             retired: r.retired,
-        });
-    }
-    Ok(out)
+        })
+    };
+    let reuse = sigil_trust::history::Reuse {
+        same: |a: &CaGeneration, b: &CaGeneration| a.certificate == b.certificate,
+        field: "certificate",
+        reason: "already in an earlier generation",
+    };
+    sigil_trust::history::parse(bytes, MAX_HISTORY_BYTES, MAX_CA_GENERATIONS, decode, reuse)
+        .map_err(|r| history_error(path, r))
 }
 
 fn encode_history(generations: &[CaGeneration]) -> Result<Vec<u8>, Error> {
-    let file = HistoryFile {
-        version: HISTORY_VERSION,
-        generations: generations
-            .iter()
-            .map(|g| HistoryRecord {
-                certificate: B64.encode(&g.certificate),
-                activated: g.activated,
-                retired: g.retired,
-            })
-            .collect(),
-    };
-    serde_json::to_vec_pretty(&file).map_err(|e| Error::Setup(format!("encoding the CA history: {e}")))
+    let records = generations
+        .iter()
+        .map(|g| HistoryRecord {
+            certificate: B64.encode(&g.certificate),
+            activated: g.activated,
+            retired: g.retired,
+        })
+        .collect();
+    sigil_trust::history::encode::<HistoryRecord>(records)
+        .map_err(|e| Error::Setup(format!("encoding the CA history: {e}")))
 }
 
 fn read_history(dir: &Path) -> Result<Option<Vec<CaGeneration>>, Error> {
-    use std::io::Read as _;
     let path = dir.join(HISTORY_FILE);
-    let file = match std::fs::File::open(&path) {
-        Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(history_error(&path, e)),
-    };
-    let mut bytes = Vec::new();
-    file.take(MAX_HISTORY_BYTES as u64 + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| history_error(&path, e))?;
-    parse_history(&bytes, &path).map(Some)
+    match sigil_trust::history::read(&path, MAX_HISTORY_BYTES).map_err(|e| history_error(&path, e))? {
+        Some(bytes) => parse_history(&bytes, &path).map(Some),
+        None => Ok(None),
+    }
 }
 
 /// Every issuing certificate of the CA in `dir`, oldest first (the last is current). Read-only: safe while a CA
@@ -387,6 +346,11 @@ pub fn new_intermediate(dir: &Path, organization: &str, now: i64) -> Result<Stag
 /// Checks a staged intermediate against the CA in `dir`: the key is the certificate's, the certificate is a CA
 /// issued by the root, valid at `now`, and new. Returns the material it makes.
 pub fn check_intermediate(dir: &Path, staged: &StagedIntermediate, now: i64) -> Result<Material, Error> {
+    checked(dir, staged, now).map(|(material, _)| material)
+}
+
+/// [`check_intermediate`], also returning the history it read.
+fn checked(dir: &Path, staged: &StagedIntermediate, now: i64) -> Result<(Material, Vec<CaGeneration>), Error> {
     let bad = |reason: String| Error::Setup(format!("the new intermediate: {reason}"));
     let key = SigningKey::from_pkcs8_der(&staged.key_pkcs8).map_err(|e| bad(format!("key: {e}")))?;
     let cert = Certificate::from_der(&staged.certificate).map_err(|e| bad(format!("certificate: {e}")))?;
@@ -402,15 +366,17 @@ pub fn check_intermediate(dir: &Path, staged: &StagedIntermediate, now: i64) -> 
         )));
     }
     // The same checks as any issuer: a CA with keyCertSign and an SKI, key matching.
-    Issuer::new(cert, Arc::new(key) as Arc<dyn Signer>).map_err(|e| bad(e.to_string()))?;
-    if generations(dir)?.iter().any(|g| g.certificate == staged.certificate) {
+    let key = Arc::new(key);
+    Issuer::new(cert, Arc::clone(&key) as Arc<dyn Signer>).map_err(|e| bad(e.to_string()))?;
+    let history = generations(dir)?;
+    if history.iter().any(|g| g.certificate == staged.certificate) {
         return Err(bad("this certificate was used before".into()));
     }
-    let key = SigningKey::from_pkcs8_der(&staged.key_pkcs8).map_err(|e| bad(format!("key: {e}")))?;
-    Ok(Material {
-        signer: Arc::new(key),
+    let material = Material {
+        signer: key,
         chain: vec![staged.certificate.clone(), current.root().to_vec()],
-    })
+    };
+    Ok((material, history))
 }
 
 /// Makes `staged` the issuing certificate of the CA in `dir` as of `now`: checks it ([`check_intermediate`]),
@@ -423,8 +389,7 @@ pub fn activate_intermediate(
     staged: &StagedIntermediate,
     now: i64,
 ) -> Result<(Material, Vec<CaGeneration>), Error> {
-    let material = check_intermediate(dir, staged, now)?;
-    let mut history = generations(dir)?;
+    let (material, mut history) = checked(dir, staged, now)?;
     if let Some(current) = history.last_mut() {
         if now < current.activated {
             return Err(Error::Setup(format!(
@@ -499,14 +464,15 @@ fn recover(dir: &Path, history: Option<&[CaGeneration]>) -> Result<(), Error> {
     sync_dir(dir)
 }
 
-/// Writes a file via a temporary name, fsync and rename (an existing file is replaced).
+/// [`sigil_trust::write_atomic`]: via a temporary name, fsync, rename, fsync of the directory (an existing file is
+/// replaced); `private` files are 0600.
 fn replace_synced(path: &Path, bytes: &[u8], private: bool) -> Result<(), Error> {
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(".tmp");
-    let tmp = std::path::PathBuf::from(tmp);
-    let _ = std::fs::remove_file(&tmp);
-    write_file(&tmp, bytes, private)?;
-    std::fs::rename(&tmp, path).map_err(|e| setup(&path.display().to_string())(e.to_string()))
+    let access = if private {
+        sigil_trust::Access::Private
+    } else {
+        sigil_trust::Access::Shared
+    };
+    sigil_trust::write_atomic(path, bytes, access).map_err(|e| setup(&path.display().to_string())(e.to_string()))
 }
 
 fn write_private(path: &Path, bytes: &[u8]) -> Result<(), Error> {

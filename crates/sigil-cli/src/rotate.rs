@@ -245,16 +245,7 @@ fn is_id(id: &str) -> bool {
 pub fn claim(path: &Path) -> Option<Result<Vec<u8>, String>> {
     let claimed = path.with_extension("claimed");
     std::fs::rename(path, &claimed).ok()?;
-    let read = (|| {
-        use std::io::Read as _;
-        let f = std::fs::File::open(&claimed).map_err(|e| format!("{}: {e}", claimed.display()))?;
-        let mut bytes = Vec::new();
-        f.take(MAX_REQUEST_BYTES + 1)
-            .read_to_end(&mut bytes)
-            .map_err(|e| format!("{}: {e}", claimed.display()))?;
-        Ok(bytes)
-    })();
-    Some(read)
+    Some(sigil_trust::read_bounded(&claimed, MAX_REQUEST_BYTES as usize).map_err(|e| e.to_string()))
 }
 
 /// Answers request `id` and removes its claimed file (which holds the new private keys).

@@ -31,14 +31,6 @@ pub(crate) const HISTORY_FILE: &str = "history.json";
 pub(crate) const MAX_HISTORY_BYTES: usize = 1 << 20;
 /// Most generations a history may hold.
 pub const MAX_KEY_GENERATIONS: usize = 1024;
-const VERSION: u32 = 1;
-
-#[derive(Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct FileFormat {
-    version: u32,
-    generations: Vec<Record>,
-}
 
 #[derive(Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -48,6 +40,15 @@ struct Record {
     activated: i64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     retired: Option<i64>,
+}
+
+impl sigil_trust::history::Dated for Record {
+    fn activated(&self) -> i64 {
+        self.activated
+    }
+    fn retired(&self) -> Option<i64> {
+        self.retired
+    }
 }
 
 /// One generation of the log's keys, public halves.
@@ -91,96 +92,55 @@ fn bad(path: &Path, reason: impl std::fmt::Display) -> Error {
 
 /// Parses a history file's bytes (`path` names it in errors). Bounded: at most [`MAX_HISTORY_BYTES`] and
 /// [`MAX_KEY_GENERATIONS`]. Checks what the log relies on: keys of the right types, no key used by two
-/// generations, every generation but the last retired, and times that never go backwards.
+/// generations, every generation but the last retired, and times that never go backwards
+/// ([`sigil_trust::history::parse`]).
 pub(crate) fn parse(bytes: &[u8], path: &Path) -> Result<Vec<KeyRecord>, Error> {
-    if bytes.len() > MAX_HISTORY_BYTES {
-        return Err(bad(
-            path,
-            format_args!("{} bytes, more than the {MAX_HISTORY_BYTES} allowed", bytes.len()),
-        ));
-    }
-    let file: FileFormat = serde_json::from_slice(bytes).map_err(|e| bad(path, e))?;
-    if file.version != VERSION {
-        return Err(bad(path, format_args!("version {} is not {VERSION}", file.version)));
-    }
-    if file.generations.is_empty() || file.generations.len() > MAX_KEY_GENERATIONS {
-        return Err(bad(
-            path,
-            format_args!(
-                "{} generations: a history holds 1 to {MAX_KEY_GENERATIONS}",
-                file.generations.len()
-            ),
-        ));
-    }
-    let last = file.generations.len() - 1;
-    let mut out: Vec<KeyRecord> = Vec::with_capacity(file.generations.len());
-    for (i, r) in file.generations.into_iter().enumerate() {
-        let what =
-            |field: &str, reason: &dyn std::fmt::Display| bad(path, format_args!("generation {i}: {field}: {reason}"));
-        let spki = B64.decode(&r.ecdsa_p256_spki).map_err(|e| what("ecdsaP256Spki", &e))?;
-        let v1_key = VerifyingKey::from_spki_der(&spki).map_err(|e| what("ecdsaP256Spki", &e))?;
+    let decode = |r: Record| {
+        let spki = B64
+            .decode(&r.ecdsa_p256_spki)
+            .map_err(|e| ("ecdsaP256Spki", e.to_string()))?;
+        let v1_key = VerifyingKey::from_spki_der(&spki).map_err(|e| ("ecdsaP256Spki", e.to_string()))?;
         if v1_key.algorithm() != KeyAlgorithm::EcdsaP256 {
-            return Err(what("ecdsaP256Spki", &"not an ECDSA P-256 key"));
+            return Err(("ecdsaP256Spki", "not an ECDSA P-256 key".to_string()));
         }
-        let raw = B64.decode(&r.ed25519).map_err(|e| what("ed25519", &e))?;
+        let raw = B64.decode(&r.ed25519).map_err(|e| ("ed25519", e.to_string()))?;
         if raw.len() != 32 {
-            return Err(what("ed25519", &format_args!("{} bytes, not 32", raw.len())));
+            return Err(("ed25519", format!("{} bytes, not 32", raw.len())));
         }
-        let mut record = KeyRecord::new(v1_key, &raw, r.activated).map_err(|e| what("ed25519", &e))?;
-        if r.activated < 0 {
-            return Err(what("activated", &"negative"));
-        }
-        match (r.retired, i == last) {
-            (Some(_), true) => return Err(what("retired", &"the current (last) generation cannot be retired")),
-            (None, false) => return Err(what("retired", &"missing (only the last generation is current)")),
-            (Some(t), false) if t < r.activated => return Err(what("retired", &"before it was activated")),
-            _ => {}
-        }
+        let mut record = KeyRecord::new(v1_key, &raw, r.activated).map_err(|e| ("ed25519", e.to_string()))?;
         record.retired = r.retired;
-        if let Some(prev) = out.last() {
-            if prev.retired.is_some_and(|t| t > record.activated) {
-                return Err(what("activated", &"before the previous generation was retired"));
-            }
-        }
-        if out.iter().any(|earlier| earlier.shares_a_key(&record)) {
-            return Err(what("keys", &"a key of an earlier generation is used again"));
-        }
-        out.push(record);
-    }
-    Ok(out)
+        Ok(record)
+    };
+    let reuse = sigil_trust::history::Reuse {
+        same: KeyRecord::shares_a_key,
+        field: "keys",
+        reason: "a key of an earlier generation is used again",
+    };
+    sigil_trust::history::parse(bytes, MAX_HISTORY_BYTES, MAX_KEY_GENERATIONS, decode, reuse).map_err(|r| bad(path, r))
 }
 
 /// The file's bytes for `records` (oldest first).
 pub(crate) fn encode(records: &[KeyRecord]) -> Result<Vec<u8>, Error> {
-    let file = FileFormat {
-        version: VERSION,
-        generations: records
-            .iter()
-            .map(|r| Record {
-                ecdsa_p256_spki: B64.encode(r.v1_key.spki_der()),
-                ed25519: B64.encode(r.checkpoint_key.raw_key()),
-                activated: r.activated,
-                retired: r.retired,
-            })
-            .collect(),
-    };
-    serde_json::to_vec_pretty(&file).map_err(|e| Error::Key(format!("encoding the key history: {e}")))
+    let generations = records
+        .iter()
+        .map(|r| Record {
+            ecdsa_p256_spki: B64.encode(r.v1_key.spki_der()),
+            ed25519: B64.encode(r.checkpoint_key.raw_key()),
+            activated: r.activated,
+            retired: r.retired,
+        })
+        .collect();
+    sigil_trust::history::encode::<Record>(generations)
+        .map_err(|e| Error::Key(format!("encoding the key history: {e}")))
 }
 
 /// Reads `<keys dir>/history.json`; `Ok(None)` if the log was never rotated.
 pub(crate) fn read(keys_dir: &Path) -> Result<Option<Vec<KeyRecord>>, Error> {
     let path = keys_dir.join(HISTORY_FILE);
-    let file = match std::fs::File::open(&path) {
-        Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(Error::io("open", &path, &e)),
-    };
-    let mut bytes = Vec::new();
-    use std::io::Read as _;
-    file.take(MAX_HISTORY_BYTES as u64 + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| Error::io("read", &path, &e))?;
-    parse(&bytes, &path).map(Some)
+    match sigil_trust::history::read(&path, MAX_HISTORY_BYTES).map_err(|e| Error::io("read", &path, &e))? {
+        Some(bytes) => parse(&bytes, &path).map(Some),
+        None => Ok(None),
+    }
 }
 
 #[cfg(test)]

@@ -1597,29 +1597,23 @@ fn open_checkpoint<'a>(
     text: &str,
     origin: &str,
     current: &VerifyingKey,
-    retired: impl Iterator<Item = &'a VerifyingKey>,
+    mut retired: impl Iterator<Item = &'a VerifyingKey>,
 ) -> Result<(SignedCheckpoint, bool), Error> {
-    let open = |key: &VerifyingKey| {
-        NoteVerifier::ed25519(origin, key.clone())
-            .ok()
-            .and_then(|v| SignedCheckpoint::open(text, &v, origin).ok())
+    let open = |key: &VerifyingKey| -> Result<SignedCheckpoint, Error> {
+        let verifier = NoteVerifier::ed25519(origin, key.clone())?;
+        Ok(SignedCheckpoint::open(text, &verifier, origin)?)
     };
-    if let Some(cp) = open(current) {
-        return Ok((cp, true));
+    // The current key's error is the one reported when no key opens it.
+    let err = match open(current) {
+        Ok(cp) => return Ok((cp, true)),
+        Err(e) => e,
+    };
+    match retired.find_map(|key| open(key).ok()) {
+        Some(cp) => Ok((cp, false)),
+        None => Err(Error::Corrupt(format!(
+            "checkpoint does not verify with the log key (nor a retired one): {err}"
+        ))),
     }
-    for key in retired {
-        if let Some(cp) = open(key) {
-            return Ok((cp, false));
-        }
-    }
-    let err = NoteVerifier::ed25519(origin, current.clone())
-        .map_err(Error::from)
-        .and_then(|v| SignedCheckpoint::open(text, &v, origin).map_err(Error::from))
-        .err()
-        .map_or_else(String::new, |e| e.to_string());
-    Err(Error::Corrupt(format!(
-        "checkpoint does not verify with the log key (nor a retired one): {err}"
-    )))
 }
 
 /// The public facts of a log directory, read without opening the log and without writing anything (safe while a

@@ -10,6 +10,7 @@
 //! [`TrustedMaterial::staging`], from the sigstore-python 4.5.1 wheel, see `roots/README.md`), a file,
 //! or anything implementing [`TrustSource`], such as a TUF repository ([`tuf::sigstore::TufTrustSource`]).
 
+pub mod history;
 pub mod tuf;
 
 use std::path::Path;
